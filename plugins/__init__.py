@@ -1,0 +1,1 @@
+"""Gateway plugins for LiteLLM Proxy: routing by task and privacy, attachments, extra routes."""

@@ -1,0 +1,37 @@
+"""Routes the gateway adds to LiteLLM's FastAPI app.
+
+They are inserted at the front of the route table so that they win over LiteLLM's own
+routes of the same path (e.g. its authenticated `/health`).
+"""
+
+from __future__ import annotations
+
+from fastapi.routing import APIRoute
+
+from plugins.embedding_routes import embedding_routes
+from plugins.explain import explain_route
+from plugins.health import backend_health
+from plugins.multipart import MultipartChatRoute
+
+MULTIPART_CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
+
+_installed = False
+
+
+def install_gateway_routes() -> None:
+    """Put the gateway's routes ahead of LiteLLM's, once per process."""
+    global _installed
+    if _installed:
+        return
+    from litellm.proxy.proxy_server import app
+
+    routes = [
+        *(MultipartChatRoute(path) for path in MULTIPART_CHAT_PATHS),
+        APIRoute("/health", backend_health, methods=["GET"], tags=["gateway"], summary="Backend reachability"),
+        APIRoute("/v1/route/explain", explain_route, methods=["POST"], tags=["gateway"],
+                 summary="Dry-run: where a chat request would go, without calling a model"),
+        *embedding_routes(),
+    ]
+    app.router.routes[:0] = routes
+    app.openapi_schema = None
+    _installed = True

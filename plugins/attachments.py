@@ -1,0 +1,202 @@
+"""One pipeline for every attachment, whichever surface it came from.
+
+Multipart uploads (`{"type": "image", "file_index": 0}`) and OpenAI JSON parts (`image_url`
+data URIs, `input_audio`, `file.file_data`) become `Attachment`s, are typed from their bytes,
+then placed: inline base64 when small, Gemini File API when large (flexible only), or
+transformed locally (strict: downscaled images, rasterised PDFs). Strict never uploads.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from fastapi import HTTPException
+
+from plugins import media
+from plugins.file_api import file_api
+from plugins.multipart import uploaded_files
+from plugins.settings import gateway_settings
+
+MB = 1024 * 1024
+SEED_PART_TYPES = ("image", "audio", "video", "file")
+
+
+@dataclass
+class Attachment:
+    """A file in a request: where its bytes are, what it really is, and where it went."""
+
+    stream: BinaryIO
+    size: int
+    kind: str
+    mime: str
+    detected: str
+    sha256: str
+    placement: str = ""
+    file_uri: str = ""
+    parts: list[dict] = field(default_factory=list)
+
+    def read(self) -> bytes:
+        self.stream.seek(0)
+        return self.stream.read()
+
+    def summary(self) -> dict[str, Any]:
+        where = {"kind": self.kind, "mime": self.mime, "bytes": self.size, "placement": self.placement}
+        return {**where, "file_uri": self.file_uri} if self.file_uri else where
+
+
+def _hash(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    stream.seek(0)
+    while chunk := stream.read(MB):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def _attachment(stream: BinaryIO, size: int) -> Attachment:
+    if size == 0:
+        raise HTTPException(400, "Attachment is empty.")
+    kind, mime, detected = media.detect_type(stream)
+    return Attachment(stream=stream, size=size, kind=kind, mime=mime, detected=detected, sha256=_hash(stream))
+
+
+def _decode_base64(value: str, where: str) -> bytes:
+    payload = value.split(",", 1)[1] if value.startswith("data:") else value
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise HTTPException(400, f"{where} is not valid base64 data.") from None
+
+
+def _from_part(part: dict) -> Attachment | None:
+    """The attachment a content part carries, or None for text and by-reference parts."""
+    kind = part.get("type")
+    if kind in SEED_PART_TYPES and "file_index" in part:
+        files = uploaded_files.get()
+        if not files:
+            raise HTTPException(400, "file_index parts need a multipart request carrying 'files'.")
+        if part["file_index"] >= len(files):
+            raise HTTPException(400, f"file_index {part['file_index']} out of range ({len(files)} files).")
+        upload = files[part["file_index"]]
+        return _attachment(upload.file, upload.size or 0)
+    if kind in SEED_PART_TYPES:
+        raise HTTPException(400, f"Content part of type {kind!r} needs a file_index.")
+    if kind == "image_url":
+        url = (part.get("image_url") or {}).get("url", "") if isinstance(part.get("image_url"), dict) else ""
+        if url.startswith("data:"):
+            data = _decode_base64(url, "image_url data URI")
+            return _attachment(io.BytesIO(data), len(data))
+    if kind == "input_audio":
+        data = _decode_base64(str((part.get("input_audio") or {}).get("data", "")), "input_audio data")
+        return _attachment(io.BytesIO(data), len(data))
+    if kind == "file" and isinstance(part.get("file"), dict) and part["file"].get("file_data"):
+        data = _decode_base64(str(part["file"]["file_data"]), "file.file_data")
+        return _attachment(io.BytesIO(data), len(data))
+    return None
+
+
+def _data_uri(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def _image_part(mime: str, data: bytes) -> dict:
+    return {"type": "image_url", "image_url": {"url": _data_uri(mime, data)}}
+
+
+def _inline_part(attachment: Attachment) -> dict:
+    data = attachment.read()
+    if attachment.kind == "image":
+        readable = data if attachment.mime == attachment.detected else media.reencode_png(data)
+        return _image_part(attachment.mime, readable)
+    return {"type": "file", "file": {"file_data": _data_uri(attachment.mime, data), "format": attachment.mime}}
+
+
+def _place_strict(attachment: Attachment, settings: dict) -> None:
+    strict = settings.get("strict") or {}
+    max_side = int(strict.get("max_image_side", 1536))
+    max_bytes = int(float(strict.get("max_image_mb", 4)) * MB)
+    quality = int(strict.get("jpeg_quality", 90))
+    accepts = strict.get("accepts") or ["image", "pdf"]
+    if attachment.kind not in accepts:
+        raise HTTPException(
+            422,
+            f"privacy_mode=strict: no local model takes {attachment.kind} input ({attachment.detected}), and strict "
+            f"requests never leave this machine. Use privacy_mode=flexible, or add a local Ollama model that accepts "
+            f"{attachment.kind} to the strict group in litellm_config.yaml and list '{attachment.kind}' under "
+            "gateway.attachments.strict.accepts.",
+        )
+    attachment.placement = "local"
+    if attachment.kind == "pdf":
+        pages = media.rasterise_pdf(
+            attachment.stream, int(strict.get("pdf_dpi", 150)), int(strict.get("pdf_max_pages", 20)), max_side, quality
+        )
+        attachment.parts = [_image_part("image/jpeg", page) for page in pages]
+    elif attachment.kind == "image":
+        data, mime, _ = media.fit_image(attachment.read(), max_side, max_bytes, quality)
+        attachment.parts = [_image_part(mime, data)]
+    else:
+        attachment.parts = [_inline_part(attachment)]
+
+
+async def _place_flexible(attachments: list[Attachment], settings: dict, key_scope: str, dry_run: bool) -> None:
+    threshold = float(settings.get("inline_threshold_mb", 5)) * MB
+    request_limit = float(settings.get("inline_request_limit_mb", 20)) * MB
+    inline = [item for item in attachments if item.size < threshold]
+    # base64 grows data by a third; upload the largest files until the inline rest fits one request.
+    inline.sort(key=lambda item: item.size)
+    while inline and sum(item.size for item in inline) * 4 / 3 > request_limit:
+        inline.pop()
+    for attachment in attachments:
+        if attachment in inline:
+            attachment.placement = "inline"
+            attachment.parts = [] if dry_run else [_inline_part(attachment)]
+            continue
+        if dry_run:
+            attachment.placement = "file_api"
+            continue
+        uploaded = await file_api.upload(attachment.stream, attachment.mime, attachment.sha256, key_scope)
+        attachment.placement, attachment.file_uri = "file_api", uploaded.uri
+        attachment.parts = [{"type": "file", "file": {"file_id": uploaded.uri, "format": attachment.mime}}]
+
+
+def _reject_remote_references(part: dict) -> None:
+    file = part.get("file") if isinstance(part.get("file"), dict) else {}
+    if part.get("type") == "file" and file.get("file_id"):
+        raise HTTPException(422, "privacy_mode=strict cannot use a cloud file_id; send the file itself.")
+
+
+async def prepare_attachments(
+    messages: Any, privacy: str, key_scope: str, dry_run: bool = False
+) -> list[Attachment]:
+    """Rewrite every attachment part of `messages` in place for its destination; returns them all.
+
+    With `dry_run`, only decide where each would go: nothing is uploaded and `messages` is untouched.
+    """
+    settings = gateway_settings("attachments")
+    found: list[tuple[list, int, Attachment]] = []
+    for message in messages if isinstance(messages, list) else []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for position, part in enumerate(content if isinstance(content, list) else []):
+            if not isinstance(part, dict):
+                continue
+            if privacy == "strict":
+                _reject_remote_references(part)
+            attachment = _from_part(part)
+            if attachment:
+                found.append((content, position, attachment))
+    attachments = [attachment for _, _, attachment in found]
+    if privacy == "strict":
+        for attachment in attachments:
+            _place_strict(attachment, settings)
+    else:
+        await _place_flexible(attachments, settings, key_scope, dry_run)
+    if dry_run:
+        return attachments
+    for content, position, attachment in reversed(found):
+        content[position : position + 1] = attachment.parts
+    return attachments

@@ -1,0 +1,5 @@
+"""Seed embedding routes (filled in by the embeddings work)."""
+
+
+def embedding_routes() -> list:
+    return []

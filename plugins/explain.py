@@ -1,0 +1,51 @@
+"""`POST /v1/route/explain`: the routing decision for a chat request, without calling any model.
+
+Takes the same JSON or multipart body as `/v1/chat/completions` and runs the same pipeline in
+dry-run mode: nothing is uploaded and no backend is contacted.
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, HTTPException, Request
+from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
+
+from plugins.multipart import body_from_form, is_multipart, request_limit_bytes, uploaded_files
+from plugins.pipeline import plan_request
+
+
+def _deployments(group: str) -> list[str]:
+    from litellm.proxy.proxy_server import llm_router
+
+    if llm_router is None:
+        return []
+    return [entry["litellm_params"]["model"] for entry in llm_router.get_model_list(model_name=group) or []]
+
+
+async def explain_route(request: Request, user_api_key_dict=Depends(user_api_key_auth)) -> dict:  # noqa: B008
+    """Where this request would go and why (group, deployment, attachment plan, rule)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > request_limit_bytes() + 1024 * 1024:
+        raise HTTPException(413, "Request body exceeds the request limit.")
+    files = []
+    if is_multipart(request.scope):
+        form = await request.form(max_part_size=request_limit_bytes())
+        body, files = body_from_form(form)
+    else:
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise HTTPException(400, "Body must be a JSON object.")
+    token = uploaded_files.set(files)
+    try:
+        key = str(user_api_key_dict.token or user_api_key_dict.api_key or "anonymous")
+        route = await plan_request(body, dict(request.headers), key, dry_run=True)
+    finally:
+        uploaded_files.reset(token)
+    return {
+        "task": route["task"],
+        "privacy": route["privacy"],
+        "group": route["group"],
+        "rule": route["rule"],
+        "deployments": _deployments(route["group"]),
+        "attachments": route["attachment_log"],
+        "escalated": route.get("escalated"),
+    }

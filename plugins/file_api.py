@@ -1,0 +1,128 @@
+"""Large flexible-mode attachments go to the Gemini File API through google-genai.
+
+Uploads are resumable and streamed from the spooled file in chunks (google-genai reads 8 MB at
+a time), then polled until ACTIVE with backoff and a deadline. An upload of the same bytes by
+the same key is reused within its lifetime instead of uploading again. Only flexible requests
+ever reach this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from fastapi import HTTPException
+
+from plugins.settings import gateway_settings
+
+
+@dataclass
+class UploadedFile:
+    name: str  # "files/abc"
+    uri: str
+    mime: str
+    expires_at: float
+
+
+def _settings() -> dict:
+    return gateway_settings("attachments").get("file_api") or {}
+
+
+class UploadCache:
+    """(key scope, sha256) -> uploaded file, in this process. One key never sees another's URIs."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], UploadedFile] = {}
+
+    async def get(self, scope: str, sha256: str) -> UploadedFile | None:
+        entry = self._entries.get((scope, sha256))
+        if entry and entry.expires_at > time.time():
+            return entry
+        self._entries.pop((scope, sha256), None)
+        return None
+
+    async def put(self, scope: str, sha256: str, entry: UploadedFile) -> None:
+        self._entries[(scope, sha256)] = entry
+
+    async def forget(self, scope: str, sha256: str) -> None:
+        self._entries.pop((scope, sha256), None)
+
+
+class FileApi:
+    """Uploads to the Gemini File API; the client honours GOOGLE_GEMINI_BASE_URL."""
+
+    def __init__(self, cache: UploadCache | None = None) -> None:
+        self.cache = cache or UploadCache()
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            from google import genai
+
+            api_key = os.environ.get("GEMINI_API_KEY")
+            if not api_key:
+                raise HTTPException(503, "GEMINI_API_KEY is not set: large flexible attachments need the File API.")
+            self._client = genai.Client(api_key=api_key)
+        return self._client
+
+    async def _is_active(self, entry: UploadedFile) -> bool:
+        try:
+            found = await self.client.aio.files.get(name=entry.name)
+        except Exception:
+            return False
+        return getattr(found.state, "name", str(found.state)) == "ACTIVE"
+
+    async def upload(self, stream: BinaryIO, mime: str, sha256: str, scope: str) -> UploadedFile:
+        """The file's URI, reusing this key's earlier upload of the same bytes when it is still there."""
+        cached = await self.cache.get(scope, sha256)
+        if cached and await self._is_active(cached):
+            return cached
+        await self.cache.forget(scope, sha256)
+        stream.seek(0)
+        try:
+            uploaded = await self.client.aio.files.upload(
+                file=stream, config={"mime_type": mime, "display_name": f"gateway-{sha256[:16]}"}
+            )
+        except HTTPException:
+            raise
+        except Exception as error:
+            raise HTTPException(502, f"Gemini File API upload failed: {error}") from None
+        active = await self._wait_until_active(uploaded.name)
+        lifetime_s = float(_settings().get("reuse_for_hours", 47)) * 3600
+        entry = UploadedFile(name=active.name, uri=active.uri, mime=mime, expires_at=time.time() + lifetime_s)
+        await self.cache.put(scope, sha256, entry)
+        return entry
+
+    async def _wait_until_active(self, name: str):
+        settings = _settings()
+        delay = float(settings.get("poll_initial_s", 0.5))
+        max_delay = float(settings.get("poll_max_s", 5))
+        deadline = time.monotonic() + float(settings.get("processing_deadline_s", 300))
+        while True:
+            try:
+                found = await self.client.aio.files.get(name=name)
+            except Exception as error:
+                raise HTTPException(502, f"Gemini File API status check failed for {name}: {error}") from None
+            state = getattr(found.state, "name", str(found.state))
+            if state == "ACTIVE":
+                return found
+            if state == "FAILED":
+                reason = getattr(found.error, "message", None) or "no reason given"
+                raise HTTPException(502, f"Gemini File API could not process {name}: {reason}")
+            if time.monotonic() + delay > deadline:
+                raise HTTPException(504, f"Gemini File API file {name} still {state} after the processing deadline.")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+
+    async def delete(self, name: str) -> None:
+        try:
+            await self.client.aio.files.delete(name=name)
+        except Exception:
+            pass  # the file expires on its own after 48 h
+
+
+file_api = FileApi()

@@ -1,0 +1,122 @@
+"""What a file really is (from its bytes) and the local-only transforms strict mode needs.
+
+Type detection never trusts the client's filename or content type. Strict-mode transforms
+(downscaling images, rasterising PDFs) run in this process, so nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import BinaryIO
+
+import filetype
+from fastapi import HTTPException
+from PIL import Image
+
+# Detected MIME type -> (kind, MIME type we send). Images Gemini can't read are re-encoded as PNG.
+ACCEPTED_TYPES: dict[str, tuple[str, str]] = {
+    "image/jpeg": ("image", "image/jpeg"),
+    "image/png": ("image", "image/png"),
+    "image/webp": ("image", "image/webp"),
+    "image/heic": ("image", "image/heic"),
+    "image/gif": ("image", "image/png"),
+    "image/bmp": ("image", "image/png"),
+    "image/tiff": ("image", "image/png"),
+    "image/apng": ("image", "image/png"),
+    "audio/mpeg": ("audio", "audio/mp3"),
+    "audio/x-wav": ("audio", "audio/wav"),
+    "audio/ogg": ("audio", "audio/ogg"),
+    "audio/x-flac": ("audio", "audio/flac"),
+    "audio/aac": ("audio", "audio/aac"),
+    "audio/x-aiff": ("audio", "audio/aiff"),
+    "audio/mp4": ("audio", "audio/mp4"),
+    "video/mp4": ("video", "video/mp4"),
+    "video/mpeg": ("video", "video/mpeg"),
+    "video/quicktime": ("video", "video/quicktime"),
+    "video/x-msvideo": ("video", "video/x-msvideo"),
+    "video/x-flv": ("video", "video/x-flv"),
+    "video/webm": ("video", "video/webm"),
+    "video/x-ms-wmv": ("video", "video/x-ms-wmv"),
+    "video/3gpp": ("video", "video/3gpp"),
+    "application/pdf": ("pdf", "application/pdf"),
+}
+SNIFF_BYTES = 8192
+
+
+def detect_type(stream: BinaryIO) -> tuple[str, str, str]:
+    """(kind, MIME type to send, MIME type detected) of a seekable stream; 415 for anything else."""
+    stream.seek(0)
+    head = stream.read(SNIFF_BYTES)
+    stream.seek(0)
+    guess = filetype.guess(head)
+    detected = guess.mime if guess else "unknown"
+    if detected not in ACCEPTED_TYPES:
+        accepted = ", ".join(sorted(ACCEPTED_TYPES))
+        raise HTTPException(415, f"Unsupported media type: detected {detected}. Accepted types: {accepted}.")
+    kind, mime = ACCEPTED_TYPES[detected]
+    return kind, mime, detected
+
+
+def _open_image(data: bytes) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Image.DecompressionBombError as error:
+        raise HTTPException(413, f"Image too large to decode safely: {error}") from None
+    except Exception as error:
+        raise HTTPException(400, f"Image could not be decoded: {error}") from None
+    return image
+
+
+def reencode_png(data: bytes) -> bytes:
+    """A PNG copy (first frame) of an image in a format the backend does not read."""
+    output = io.BytesIO()
+    _open_image(data).save(output, format="PNG")
+    return output.getvalue()
+
+
+def fit_image(data: bytes, max_side: int, max_bytes: int, quality: int) -> tuple[bytes, str, bool]:
+    """Downscale / re-encode an image locally so a local vision model can take it.
+
+    Returns (bytes, mime, changed). Small JPEG/PNG images pass through untouched.
+    """
+    image = _open_image(data)
+    fits = max(image.size) <= max_side and len(data) <= max_bytes and image.format in ("JPEG", "PNG")
+    if fits:
+        return data, Image.MIME[image.format], False
+    image = image.convert("RGB")
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    output = io.BytesIO()
+    image.save(output, format="JPEG", quality=quality, optimize=True)
+    while output.tell() > max_bytes and max(image.size) > 64:
+        image.thumbnail((image.width * 3 // 4, image.height * 3 // 4), Image.Resampling.LANCZOS)
+        output = io.BytesIO()
+        image.save(output, format="JPEG", quality=quality, optimize=True)
+    return output.getvalue(), "image/jpeg", True
+
+
+def rasterise_pdf(stream: BinaryIO, dpi: int, max_pages: int, max_side: int, quality: int) -> list[bytes]:
+    """Render each page of a PDF to a JPEG, locally, for vision/OCR models that read images only."""
+    import pypdfium2
+
+    stream.seek(0)
+    try:
+        document = pypdfium2.PdfDocument(stream.read())
+    except pypdfium2.PdfiumError as error:
+        raise HTTPException(400, f"PDF could not be opened: {error}") from None
+    try:
+        if len(document) > max_pages:
+            raise HTTPException(
+                413, f"PDF has {len(document)} pages; strict mode renders at most {max_pages} (config "
+                "gateway.attachments.strict.pdf_max_pages)."
+            )
+        pages = []
+        for page in document:
+            image = page.render(scale=dpi / 72).to_pil().convert("RGB")
+            image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            output = io.BytesIO()
+            image.save(output, format="JPEG", quality=quality)
+            pages.append(output.getvalue())
+        return pages
+    finally:
+        document.close()

@@ -1,0 +1,134 @@
+"""Decide which model group serves a chat request, from its task and privacy mode.
+
+Carriers, in precedence order: top-level body fields (openai SDK `extra_body`), `metadata`,
+then headers `x-task` / `x-privacy-mode`. The fields are removed from the body so they never
+reach a backend. Privacy defaults to strict: a request that says nothing stays local.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import HTTPException
+
+from plugins.settings import gateway_settings
+
+TASKS = ("chat", "vision", "ocr")
+PRIVACY_MODES = ("strict", "flexible")
+AUTO_MODELS = (None, "", "auto")
+IMAGE_PART_TYPES = ("image_url", "image")
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    """Where a request goes and which rule decided it (reported in headers and logs)."""
+
+    task: str
+    privacy: str
+    group: str
+    rule: str
+
+    def as_metadata(self) -> dict[str, str]:
+        return {"task": self.task, "privacy": self.privacy, "group": self.group, "rule": self.rule}
+
+
+def group_table() -> dict[str, dict[str, str]]:
+    """task -> privacy -> model group, from the config."""
+    return gateway_settings("routing").get("groups") or {}
+
+
+def groups_by_name() -> dict[str, tuple[str, str]]:
+    """model group -> (task, privacy)."""
+    return {group: (task, privacy) for task, row in group_table().items() for privacy, group in row.items()}
+
+
+def privacy_of_group(group: str) -> str | None:
+    found = groups_by_name().get(group)
+    return found[1] if found else None
+
+
+def _pop_carried(data: dict[str, Any], headers: dict[str, str], field: str, header: str) -> tuple[Any, str | None]:
+    """Take `field` out of body and metadata (both are stripped) and return the winning value and its carrier."""
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    from_body = data.pop(field, None)
+    from_metadata = metadata.pop(field, None)
+    from_header = headers.get(header)
+    for value, carrier in ((from_body, "body"), (from_metadata, "metadata"), (from_header, "header")):
+        if value not in (None, ""):
+            return value, carrier
+    return None, None
+
+
+def _validated(value: Any, allowed: tuple[str, ...], name: str) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in allowed:
+        raise HTTPException(
+            status_code=400,
+            detail=f"Invalid {name} {value!r}: allowed values are {', '.join(allowed)}.",
+        )
+    return value.strip().lower()
+
+
+def has_image_part(messages: Any) -> bool:
+    """True when any message carries an image content part (OpenAI `image_url` or seed `image`)."""
+    for message in messages or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(
+            isinstance(part, dict) and part.get("type") in IMAGE_PART_TYPES for part in content
+        ):
+            return True
+    return False
+
+
+def decide_route(data: dict[str, Any], headers: dict[str, str]) -> RouteDecision:
+    """Read, validate and strip task/privacy from a chat request and pick its model group."""
+    lowered = {key.lower(): value for key, value in (headers or {}).items()}
+    task_value, task_carrier = _pop_carried(data, lowered, "task", "x-task")
+    privacy_value, privacy_carrier = _pop_carried(data, lowered, "privacy_mode", "x-privacy-mode")
+    task = _validated(task_value, TASKS, "task") if task_carrier else None
+    privacy = _validated(privacy_value, PRIVACY_MODES, "privacy_mode") if privacy_carrier else None
+
+    requested_model = data.get("model")
+    named_group = None if requested_model in AUTO_MODELS else groups_by_name().get(requested_model)
+    if requested_model not in AUTO_MODELS and named_group is None:
+        raise HTTPException(
+            status_code=400,
+            detail=f"Unknown model {requested_model!r}: use 'auto' or one of {', '.join(groups_by_name())}.",
+        )
+
+    rules = []
+    if named_group:
+        group_task, group_privacy = named_group
+        if privacy == "strict" and group_privacy != "strict":
+            raise HTTPException(
+                status_code=403,
+                detail=f"Model group {requested_model!r} is not local; privacy_mode=strict requests never leave "
+                "the local models.",
+            )
+        if privacy is not None and privacy != group_privacy:
+            raise HTTPException(
+                status_code=400,
+                detail=f"Model group {requested_model!r} serves privacy_mode={group_privacy}, not {privacy}.",
+            )
+        if task is not None and task != group_task:
+            raise HTTPException(
+                status_code=400,
+                detail=f"Model group {requested_model!r} serves task={group_task}, not {task}.",
+            )
+        task, privacy = group_task, group_privacy
+        rules.append(f"model:{requested_model}")
+
+    routing = gateway_settings("routing")
+    if privacy is None:
+        privacy = routing.get("default_privacy", "strict")
+        rules.append("privacy:default")
+    elif not named_group:
+        rules.append(f"privacy:{privacy_carrier}")
+    if task is None:
+        task = "vision" if has_image_part(data.get("messages")) else routing.get("default_task", "chat")
+        rules.append("task:image-part" if task == "vision" else "task:default")
+    elif not named_group:
+        rules.append(f"task:{task_carrier}")
+
+    group = group_table()[task][privacy]
+    return RouteDecision(task=task, privacy=privacy, group=group, rule=",".join(rules))

@@ -1,0 +1,136 @@
+"""Benchmark: gateway memory while large multipart uploads stream to the File API, and the
+latency of the multipart path against the JSON path for the same small image.
+
+Runs the real gateway against the emulators in tests/emulators. Usage:
+    .venv/bin/python scripts/bench_multipart.py [--sizes 10 50 100] [--rounds 30]
+Targets (issue #3): peak RSS growth <= 64 MB at 100 MB; multipart/JSON latency ratio <= 1.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.emulators import GeminiEmulator, OllamaEmulator  # noqa: E402
+
+from tests import media  # noqa: E402
+from tests.conftest import GEMINI_KEY, backend_env  # noqa: E402
+from tests.gateway_process import Gateway  # noqa: E402
+
+MB = 1024 * 1024
+
+
+class PeakRss(threading.Thread):
+    """Samples a process's RSS every few ms and keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.process = psutil.Process(pid)
+        self.peak = self.process.memory_info().rss
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.005)
+
+    def stop(self) -> int:
+        self.running = False
+        self.join()
+        return self.peak
+
+
+def upload(gateway: Gateway, path: Path) -> None:
+    fields = {
+        "task": "vision",
+        "privacy_mode": "flexible",
+        "messages": json.dumps([{"role": "user", "content": [{"type": "text", "text": "Describe"},
+                                                              {"type": "video", "file_index": 0}]}]),
+    }
+    with open(path, "rb") as handle:
+        response = requests.post(gateway.url("/v1/chat/completions"), data=fields, headers=gateway.auth,
+                                 files=[("files", (path.name, handle, "video/mp4"))])
+    response.raise_for_status()
+
+
+def memory_per_size(gateway: Gateway, sizes: list[int], workdir: Path) -> list[tuple[int, float, float]]:
+    rows = []
+    pid = gateway.process.pid
+    for size in sizes:
+        path = workdir / f"video-{size}.mp4"
+        path.write_bytes(media.mp4(size * MB))
+        baseline = psutil.Process(pid).memory_info().rss
+        sampler = PeakRss(pid)
+        sampler.start()
+        started = time.perf_counter()
+        upload(gateway, path)
+        elapsed = time.perf_counter() - started
+        rows.append((size, (sampler.stop() - baseline) / MB, elapsed))
+        path.unlink()
+    return rows
+
+
+def latency_ratio(gateway: Gateway, rounds: int) -> tuple[float, float, float]:
+    image = media.noisy_jpeg(100_000)
+    messages = [{"role": "user", "content": [{"type": "text", "text": "Describe"}, {"type": "image", "file_index": 0}]}]
+    json_messages = [{"role": "user", "content": [
+        {"type": "text", "text": "Describe"},
+        {"type": "image_url", "image_url": {"url": media.data_uri("image/jpeg", image)}}]}]
+    fields = {"task": "vision", "privacy_mode": "flexible", "messages": json.dumps(messages)}
+    body = {"model": "auto", "task": "vision", "privacy_mode": "flexible", "messages": json_messages}
+    url = gateway.url("/v1/chat/completions")
+    multipart_times, json_times = [], []
+    with requests.Session() as session:
+        for round_number in range(rounds + 3):
+            started = time.perf_counter()
+            session.post(url, data=fields, files=[("files", ("a.jpg", image, "image/jpeg"))],
+                         headers=gateway.auth).raise_for_status()
+            middle = time.perf_counter()
+            session.post(url, json=body, headers=gateway.auth).raise_for_status()
+            ended = time.perf_counter()
+            if round_number >= 3:  # warm-up rounds are not counted
+                multipart_times.append(middle - started)
+                json_times.append(ended - middle)
+    multipart, plain = statistics.median(multipart_times), statistics.median(json_times)
+    return multipart * 1000, plain * 1000, multipart / plain
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100])
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    ollama, gemini = OllamaEmulator(), GeminiEmulator(api_key=GEMINI_KEY)
+    ollama.start()
+    gemini.start()
+    gateway = Gateway(env=backend_env(ollama, gemini)).start()
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            print("| file size | gateway peak RSS growth | request time |")
+            print("|---|---|---|")
+            for size, growth, elapsed in memory_per_size(gateway, args.sizes, Path(workdir)):
+                print(f"| {size} MB | {growth:.1f} MB | {elapsed:.2f} s |")
+        multipart, plain, ratio = latency_ratio(gateway, args.rounds)
+        print(f"\nsmall image (100 kB JPEG), median of {args.rounds}: multipart {multipart:.1f} ms, "
+              f"JSON {plain:.1f} ms, ratio multipart/JSON = {ratio:.2f}")
+    finally:
+        gateway.close()
+        ollama.stop()
+        gemini.stop()
+
+
+if __name__ == "__main__":
+    main()
