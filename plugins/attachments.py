@@ -84,7 +84,7 @@ def _from_part(part: dict) -> Attachment | None:
             raise HTTPException(400, f"file_index {part['file_index']} out of range ({len(files)} files).")
         upload = files[part["file_index"]]
         return _attachment(upload.file, upload.size or 0)
-    if kind in SEED_PART_TYPES:
+    if kind in SEED_PART_TYPES and not isinstance(part.get(kind), dict):
         raise HTTPException(400, f"Content part of type {kind!r} needs a file_index.")
     if kind == "image_url":
         url = (part.get("image_url") or {}).get("url", "") if isinstance(part.get("image_url"), dict) else ""

@@ -66,7 +66,9 @@ class FileApi:
             api_key = os.environ.get("GEMINI_API_KEY")
             if not api_key:
                 raise HTTPException(503, "GEMINI_API_KEY is not set: large flexible attachments need the File API.")
-            self._client = genai.Client(api_key=api_key)
+            # v1beta: the API version whose file URIs LiteLLM passes to Gemini as file_data.
+            version = str(_settings().get("api_version", "v1beta"))
+            self._client = genai.Client(api_key=api_key, http_options={"api_version": version})
         return self._client
 
     async def _is_active(self, entry: UploadedFile) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from litellm.constants import RETURN_RAW_MODEL_NAME_METADATA_KEY
 from litellm.integrations.custom_logger import CustomLogger
 
 from plugins.audit import write_audit
@@ -55,6 +56,8 @@ class GatewayHook(CustomLogger):
         data["model"] = route["group"]
         metadata = data.setdefault("metadata", {})
         metadata[ROUTE_KEY] = route
+        # Keep the model name we stamp (the group used) instead of LiteLLM's echo of the client's "auto".
+        metadata[RETURN_RAW_MODEL_NAME_METADATA_KEY] = True
         metadata["tags"] = [*(metadata.get("tags") or []), f"task:{route['task']}", f"privacy:{route['privacy']}"]
         return data
 

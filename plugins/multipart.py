@@ -54,23 +54,43 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
 def is_multipart(scope: Scope) -> bool:
-    return scope.get("method") == "POST" and _header(scope, b"content-type").lower().startswith("multipart/form-data")
+    """A form post (multipart, or urlencoded as `requests` sends a form without files)."""
+    return scope.get("method") == "POST" and _header(scope, b"content-type").lower().startswith(FORM_TYPES)
 
 
-def _limited(receive: Receive, limit: int) -> Receive:
-    """Count body bytes as they arrive and stop at the limit, so an oversized upload is never fully read."""
-    received = 0
+def _boundary(scope: Scope) -> bytes | None:
+    content_type = _header(scope, b"content-type")
+    if not content_type.lower().startswith("multipart/form-data"):
+        return None
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.lower() == "boundary":
+            return value.strip('"').encode("latin-1")
+    return None
 
-    async def receive_limited() -> dict:
-        nonlocal received
-        message = await receive()
-        received += len(message.get("body", b""))
-        if received > limit:
+
+class LimitedBody:
+    """Counts body bytes as they arrive and stops at the limit, so an oversized upload is never fully
+    read; keeps the last bytes so a multipart body cut short (no closing boundary) can be told apart."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive, self.limit, self.received, self.tail = receive, limit, 0, b""
+
+    async def __call__(self) -> dict:
+        message = await self.receive()
+        chunk = message.get("body", b"")
+        self.received += len(chunk)
+        if self.received > self.limit:
             raise RequestTooLarge
+        self.tail = (self.tail + chunk)[-512:]
         return message
 
-    return receive_limited
+    def ends_with_boundary(self, boundary: bytes) -> bool:
+        return self.tail.rstrip(b"\r\n").endswith(b"--" + boundary + b"--")
 
 
 def _parse_json_field(name: str, raw: str) -> Any:
@@ -177,7 +197,8 @@ class MultipartChatRoute(Route):
                 scope, receive, send
             )
             return
-        request = Request(scope, _limited(receive, limit))
+        body_stream = LimitedBody(receive, limit)
+        request = Request(scope, body_stream)
         try:
             form = await request.form(max_part_size=limit)
         except RequestTooLarge:
@@ -185,6 +206,13 @@ class MultipartChatRoute(Route):
             return
         except (MultiPartException, ClientDisconnect, ValueError) as error:
             await error_response(400, f"Malformed multipart body: {error or 'truncated'}.")(scope, receive, send)
+            return
+        boundary = _boundary(scope)
+        if boundary and not body_stream.ends_with_boundary(boundary):
+            await form.close()
+            await error_response(400, "Malformed multipart body: truncated (no closing boundary).")(
+                scope, receive, send
+            )
             return
         try:
             try:

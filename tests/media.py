@@ -53,21 +53,21 @@ def wav(seconds: float = 1.0, rate: int = 16000) -> bytes:
     return output.getvalue()
 
 
-def mp3(min_bytes: int) -> bytes:
+def mp3(min_bytes: int, seed: int = 1) -> bytes:
     """A real MP3: a short encoded clip repeated (MPEG frames concatenate) to reach `min_bytes`."""
     rate = 44100
-    noise = np.random.default_rng(1).uniform(-0.5, 0.5, (rate * 5, 2)).astype("float32")
+    noise = np.random.default_rng(seed).uniform(-0.5, 0.5, (rate * 5, 2)).astype("float32")
     output = io.BytesIO()
     soundfile.write(output, noise, rate, format="MP3")
     clip = output.getvalue()
     return clip * max(1, -(-min_bytes // len(clip)))
 
 
-def mp4(min_bytes: int) -> bytes:
+def mp4(min_bytes: int, seed: int = 2) -> bytes:
     """An ISO-BMFF file (ftyp + mdat boxes) of at least `min_bytes`, typed video/mp4 by its bytes."""
     ftyp = b"ftypisom" + struct.pack(">I", 512) + b"isomiso2avc1mp41"
     ftyp = struct.pack(">I", len(ftyp) + 4) + ftyp
-    payload = np.random.default_rng(2).bytes(max(0, min_bytes - len(ftyp) - 8))
+    payload = np.random.default_rng(seed).bytes(max(0, min_bytes - len(ftyp) - 8))
     return ftyp + struct.pack(">I", len(payload) + 8) + b"mdat" + payload
 
 

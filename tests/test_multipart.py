@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import socket
 import subprocess
 
 import httpx
@@ -116,7 +117,7 @@ def test_small_image_is_inlined(gateway, ollama, gemini):
 )
 def test_large_files_are_uploaded_and_awaited(gateway, ollama, gemini, kind, make, mime):
     gemini.processing_polls = 2
-    data = make(5 * MB)
+    data = make(5 * MB, seed=10)
     response = post(gateway, vision_fields(kind), [("files", ("upload.bin", data, "application/octet-stream"))])
     assert response.status_code == 200, response.text
     assert response.headers["x-gateway-attachments"] == f"{mime}:file_api"
@@ -129,14 +130,14 @@ def test_large_files_are_uploaded_and_awaited(gateway, ollama, gemini, kind, mak
 
 def test_failed_file_is_502_with_the_reason(gateway, ollama, gemini):
     gemini.fail_next_file("Unsupported audio encoding")
-    response = post(gateway, vision_fields("audio"), [("files", ("a.mp3", media.mp3(5 * MB), "audio/mpeg"))])
+    response = post(gateway, vision_fields("audio"), [("files", ("a.mp3", media.mp3(5 * MB, seed=11), "audio/mpeg"))])
     assert response.status_code == 502
     assert "Unsupported audio encoding" in response.text
     assert gemini.generate_count == 0
 
 
 def test_repeated_upload_is_reused(gateway, ollama, gemini):
-    data = media.mp3(5 * MB)
+    data = media.mp3(5 * MB, seed=12)
     for _ in range(2):
         response = post(gateway, vision_fields("audio"), [("files", ("a.mp3", data, "audio/mpeg"))])
         assert response.status_code == 200, response.text
@@ -146,7 +147,8 @@ def test_repeated_upload_is_reused(gateway, ollama, gemini):
 
 def test_whole_request_size_decides_inline_vs_upload(gateway, ollama, gemini):
     # Five 4 MB images: each is under the 5 MB threshold, but together they exceed the inline budget.
-    files = [("files", (f"{i}.jpg", media.noisy_jpeg(4 * MB, seed=i)[: 4 * MB + 1000], "image/jpeg")) for i in range(5)]
+    files = [("files", (f"{i}.jpg", media.noisy_jpeg(4 * MB, seed=20 + i)[: 4 * MB + 1000], "image/jpeg"))
+             for i in range(5)]
     response = post(gateway, vision_fields(count=5), files)
     assert response.status_code == 200, response.text
     placements = response.headers["x-gateway-attachments"].split(",")
@@ -155,7 +157,7 @@ def test_whole_request_size_decides_inline_vs_upload(gateway, ollama, gemini):
 
 
 def test_json_parts_use_the_same_pipeline(gateway, ollama, gemini):
-    audio = media.mp3(5 * MB)
+    audio = media.mp3(5 * MB, seed=13)
     messages = [{"role": "user", "content": [
         {"type": "text", "text": "Transcribe"},
         {"type": "input_audio", "input_audio": {"data": base64.b64encode(audio).decode(), "format": "mp3"}},
@@ -220,12 +222,14 @@ def test_over_100_mb_is_413(gateway, ollama, gemini, tmp_path):
 
 
 def test_declared_oversize_is_refused_before_reading(gateway):
-    response = httpx.post(
-        gateway.url("/v1/chat/completions"),
-        headers={**gateway.auth, "content-type": "multipart/form-data; boundary=x", "content-length": str(200 * MB)},
-        content=b"--x\r\n",
-    )
-    assert response.status_code == 413
+    """The gateway answers 413 from the Content-Length alone, having read (almost) nothing."""
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as connection:
+        connection.sendall(
+            f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {gateway.master_key}\r\n"
+            f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {200 * MB}\r\n\r\n--x\r\n".encode()
+        )
+        status_line = connection.recv(65536).split(b"\r\n", 1)[0]
+    assert b" 413 " in status_line
 
 
 def test_unsupported_type_is_415_naming_it(gateway, ollama, gemini):
