@@ -39,6 +39,12 @@ def route_of(data: dict[str, Any] | None) -> dict[str, str] | None:
     return None
 
 
+def served_group(response: Any, route: dict[str, str]) -> str:
+    """The model group that actually answered: a same-class fallback may have served the request."""
+    hidden = getattr(response, "_hidden_params", None) or {}
+    return (hidden.get("additional_headers") or {}).get("x-litellm-model-group") or route["group"]
+
+
 class GatewayHook(CustomLogger):
     """Pre-call routing, strict-stays-local deployment filter, and where-it-went headers."""
 
@@ -69,14 +75,14 @@ class GatewayHook(CustomLogger):
     async def async_post_call_success_hook(self, data: dict, user_api_key_dict, response) -> Any:
         route = route_of(data)
         if route and hasattr(response, "model"):
-            response.model = route["group"]
+            response.model = served_group(response, route)
         return response
 
     async def async_post_call_streaming_iterator_hook(self, user_api_key_dict, response, request_data: dict):
         route = route_of(request_data)
         async for chunk in response:
             if route and hasattr(chunk, "model"):
-                chunk.model = route["group"]
+                chunk.model = served_group(response, route)
             yield chunk
 
     async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
@@ -104,6 +110,6 @@ class GatewayHook(CustomLogger):
             "x-gateway-task": route["task"],
             "x-gateway-privacy": route["privacy"],
             "x-gateway-model": deployment or route["group"],
-            "x-gateway-group": route["group"],
+            "x-gateway-group": served_group(response, route),
             "x-gateway-attachments": route.get("attachments") or "none",
         }
