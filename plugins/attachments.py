@@ -170,25 +170,35 @@ def _reject_remote_references(part: dict) -> None:
         raise HTTPException(422, "privacy_mode=strict cannot use a cloud file_id; send the file itself.")
 
 
-async def prepare_attachments(
-    messages: Any, privacy: str, key_scope: str, dry_run: bool = False
+Found = list[tuple[list, int, Attachment]]  # (content list, position in it, attachment)
+
+
+def collect_attachments(messages: Any) -> Found:
+    """Every attachment in `messages`, typed from its bytes, with where it sits."""
+    found: Found = []
+    for message in messages if isinstance(messages, list) else []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for position, part in enumerate(content if isinstance(content, list) else []):
+            attachment = _from_part(part) if isinstance(part, dict) else None
+            if attachment:
+                found.append((content, position, attachment))
+    return found
+
+
+async def place_attachments(
+    messages: Any, found: Found, privacy: str, key_scope: str, dry_run: bool = False
 ) -> list[Attachment]:
     """Rewrite every attachment part of `messages` in place for its destination; returns them all.
 
     With `dry_run`, only decide where each would go: nothing is uploaded and `messages` is untouched.
     """
     settings = gateway_settings("attachments")
-    found: list[tuple[list, int, Attachment]] = []
-    for message in messages if isinstance(messages, list) else []:
-        content = message.get("content") if isinstance(message, dict) else None
-        for position, part in enumerate(content if isinstance(content, list) else []):
-            if not isinstance(part, dict):
-                continue
-            if privacy == "strict":
-                _reject_remote_references(part)
-            attachment = _from_part(part)
-            if attachment:
-                found.append((content, position, attachment))
+    if privacy == "strict":
+        for message in messages if isinstance(messages, list) else []:
+            content = message.get("content") if isinstance(message, dict) else None
+            for part in content if isinstance(content, list) else []:
+                if isinstance(part, dict):
+                    _reject_remote_references(part)
     attachments = [attachment for _, _, attachment in found]
     if privacy == "strict":
         for attachment in attachments:

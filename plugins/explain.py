@@ -37,7 +37,7 @@ async def explain_route(request: Request, user_api_key_dict=Depends(user_api_key
     token = uploaded_files.set(files)
     try:
         key = str(user_api_key_dict.token or user_api_key_dict.api_key or "anonymous")
-        route = await plan_request(body, dict(request.headers), key, dry_run=True)
+        route = await plan_request(body, dict(request.headers), key, user_api_key_dict, dry_run=True)
     finally:
         uploaded_files.reset(token)
     return {
@@ -47,5 +47,7 @@ async def explain_route(request: Request, user_api_key_dict=Depends(user_api_key
         "rule": route["rule"],
         "deployments": _deployments(route["group"]),
         "attachments": route["attachment_log"],
-        "escalated": route.get("escalated"),
+        "requested_privacy": route["requested_privacy"],
+        "escalated": route["escalated"] or None,
+        "sensitive": route["sensitive"],
     }

@@ -58,7 +58,7 @@ class GatewayHook(CustomLogger):
     async def async_pre_call_hook(self, user_api_key_dict, cache, data: dict, call_type) -> dict:
         if call_type not in CHAT_CALL_TYPES:
             return data
-        route = await plan_request(data, request_headers(data), key_scope(user_api_key_dict))
+        route = await plan_request(data, request_headers(data), key_scope(user_api_key_dict), user_api_key_dict)
         data["model"] = route["group"]
         metadata = data.setdefault("metadata", {})
         metadata[ROUTE_KEY] = route
@@ -112,4 +112,5 @@ class GatewayHook(CustomLogger):
             "x-gateway-model": deployment or route["group"],
             "x-gateway-group": served_group(response, route),
             "x-gateway-attachments": route.get("attachments") or "none",
+            **({"x-gateway-escalated": route["escalated"]} if route.get("escalated") else {}),
         }

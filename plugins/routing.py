@@ -132,3 +132,9 @@ def decide_route(data: dict[str, Any], headers: dict[str, str]) -> RouteDecision
 
     group = group_table()[task][privacy]
     return RouteDecision(task=task, privacy=privacy, group=group, rule=",".join(rules))
+
+
+def escalate_to_strict(decision: RouteDecision, reason: str) -> RouteDecision:
+    """The same task on its strict (local) group, with the reason recorded in the rule."""
+    return RouteDecision(task=decision.task, privacy="strict", group=group_table()[decision.task]["strict"],
+                         rule=f"{decision.rule},escalated:{reason}")

@@ -8,7 +8,7 @@ import struct
 
 import numpy as np
 import soundfile
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 MB = 1024 * 1024
 
@@ -31,16 +31,19 @@ def noisy_jpeg(min_bytes: int, seed: int = 0) -> bytes:
         side = int(side * 1.3)
 
 
-def text_image(text: str, size: tuple[int, int] = (640, 160)) -> bytes:
+def text_image(text: str, size: tuple[int, int] = (900, 120)) -> bytes:
     image = Image.new("RGB", size, "white")
-    ImageDraw.Draw(image).text((10, 10), text, fill="black")
+    ImageDraw.Draw(image).text((10, 40), text, fill="black", font=ImageFont.load_default(size=30))
     output = io.BytesIO()
     image.save(output, format="PNG")
     return output.getvalue()
 
 
-def pdf(pages: int = 2) -> bytes:
+def pdf(pages: int = 2, text: str = "") -> bytes:
+    """An image-only PDF (no text layer): any text on it can only be read by OCR."""
     images = [Image.new("RGB", (300, 400), (255, 255, 255 - 40 * page)) for page in range(pages)]
+    if text:
+        images[0] = Image.open(io.BytesIO(text_image(text, (1000, 300)))).convert("RGB")
     output = io.BytesIO()
     images[0].save(output, format="PDF", save_all=True, append_images=images[1:])
     return output.getvalue()
