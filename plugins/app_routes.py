@@ -15,6 +15,20 @@ from plugins.multipart import MultipartChatRoute
 
 MULTIPART_CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 
+CHAT_BODY_SCHEMA = {
+    "type": "object",
+    "required": ["messages"],
+    "properties": {
+        "model": {"type": "string", "description": "'auto' or a model group"},
+        "task": {"type": "string", "enum": ["chat", "vision", "ocr"]},
+        "privacy_mode": {"type": "string", "enum": ["strict", "flexible"]},
+        "messages": {"type": "array", "items": {"type": "object", "required": ["role", "content"], "properties": {
+            "role": {"type": "string", "enum": ["system", "user", "assistant"]},
+            "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]}}}},
+    },
+}
+EXPLAIN_OPENAPI = {"requestBody": {"required": True, "content": {"application/json": {"schema": CHAT_BODY_SCHEMA}}}}
+
 _installed = False
 
 
@@ -29,7 +43,8 @@ def install_gateway_routes() -> None:
         *(MultipartChatRoute(path) for path in MULTIPART_CHAT_PATHS),
         APIRoute("/health", backend_health, methods=["GET"], tags=["gateway"], summary="Backend reachability"),
         APIRoute("/v1/route/explain", explain_route, methods=["POST"], tags=["gateway"],
-                 summary="Dry-run: where a chat request would go, without calling a model"),
+                 summary="Dry-run: where a chat request would go, without calling a model",
+                 openapi_extra=EXPLAIN_OPENAPI),
         *embedding_routes(),
     ]
     app.router.routes[:0] = routes

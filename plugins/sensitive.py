@@ -15,6 +15,8 @@ import io
 import re
 from collections.abc import Iterable
 
+from fastapi import HTTPException
+
 from plugins.settings import gateway_settings
 
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -109,7 +111,12 @@ def attachment_text(kind: str, data: bytes) -> str:
     from PIL import Image
 
     if kind == "image":
-        return _ocr(Image.open(io.BytesIO(data)))
+        try:
+            image = Image.open(io.BytesIO(data))
+            image.load()
+        except Exception as error:  # an image nobody can read must not pass unchecked, nor crash
+            raise HTTPException(400, f"Image could not be decoded for the sensitive-data check: {error}") from None
+        return _ocr(image)
     if kind != "pdf":
         return ""
     import pypdfium2

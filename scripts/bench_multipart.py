@@ -23,7 +23,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.backends import GeminiEmulator, OllamaEmulator  # noqa: E402
+from tests.emulators import GeminiEmulator, OllamaEmulator  # noqa: E402
 
 from tests import media  # noqa: E402
 from tests.conftest import GEMINI_KEY, backend_env  # noqa: E402

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.backends import GeminiEmulator, OllamaEmulator
+from tests.emulators import GeminiEmulator, OllamaEmulator
 from tests.gateway_process import Gateway
 from tests.tiny_models import tiny_model_overrides
 

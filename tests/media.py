@@ -31,6 +31,14 @@ def noisy_jpeg(min_bytes: int, seed: int = 0) -> bytes:
         side = int(side * 1.3)
 
 
+def noisy_png(side: int, seed: int = 0) -> bytes:
+    """A PNG of random noise: about side * side * 3 bytes, since noise does not compress."""
+    pixels = (np.random.default_rng(seed).random((side, side, 3)) * 255).astype("uint8")
+    output = io.BytesIO()
+    Image.fromarray(pixels).save(output, format="PNG", compress_level=1)
+    return output.getvalue()
+
+
 def text_image(text: str, size: tuple[int, int] = (900, 120)) -> bytes:
     image = Image.new("RGB", size, "white")
     ImageDraw.Draw(image).text((10, 40), text, fill="black", font=ImageFont.load_default(size=30))

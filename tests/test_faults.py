@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests import media
-from tests.backends import Fault
+from tests.emulators import Fault
 from tests.helpers import chat_bodies, gemini_calls
 
 HELLO = [{"role": "user", "content": "hello"}]

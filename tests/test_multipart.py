@@ -146,14 +146,14 @@ def test_repeated_upload_is_reused(gateway, ollama, gemini):
 
 
 def test_whole_request_size_decides_inline_vs_upload(gateway, ollama, gemini):
-    # Five 4 MB images: each is under the 5 MB threshold, but together they exceed the inline budget.
-    files = [("files", (f"{i}.jpg", media.noisy_jpeg(4 * MB, seed=20 + i)[: 4 * MB + 1000], "image/jpeg"))
-             for i in range(5)]
-    response = post(gateway, vision_fields(count=5), files)
+    # Four ~4 MB images: each is under the 5 MB threshold, but together (+1/3 for base64) they exceed
+    # the 20 MB inline budget, so the largest is uploaded.
+    files = [("files", (f"{i}.png", media.noisy_png(1150 + i, seed=20 + i), "image/png")) for i in range(4)]
+    response = post(gateway, vision_fields(count=4), files)
     assert response.status_code == 200, response.text
     placements = response.headers["x-gateway-attachments"].split(",")
-    assert "image/jpeg:file_api" in placements and "image/jpeg:inline" in placements
-    assert gemini.upload_count == placements.count("image/jpeg:file_api")
+    assert placements.count("image/png:file_api") == 1 and placements.count("image/png:inline") == 3
+    assert gemini.upload_count == 1
 
 
 def test_json_parts_use_the_same_pipeline(gateway, ollama, gemini):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from plugins.file_api import FileApi
 from tests import media
-from tests.backends import Fault
+from tests.emulators import Fault
 from tests.helpers import chat_bodies
 
 HELLO = [{"role": "user", "content": "hello"}]

@@ -1,0 +1,250 @@
+"""An Ollama server as docs/api.md describes it, so the gateway is tested against Ollama's real wire format:
+/api/chat (NDJSON streaming unless `"stream": false`), /api/tags, /api/show, /api/version, `/`.
+
+Validation follows Ollama's Go server: body bound as api.ChatRequest (type errors and bad base64 images
+are 400 with Go's messages), unknown fields ignored, names without a tag mean `:latest` and match
+case-insensitively, a model that is not pulled is 404 "try pulling it first"."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+
+from PIL import Image, UnidentifiedImageError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from tests.emulators.server import Emulator, Fault, Scope
+
+DEFAULT_MODELS = ("CognitiveComputations/dolphin-mistral-nemo:latest", "qwen3-vl:8b", "deepseek-ocr:3b")
+ROLES = ("system", "user", "assistant", "tool")
+GO_TYPES = {str: "string", bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
+B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def model_key(name: str) -> str:
+    """Ollama's identity for a name: case-insensitive, default registry/namespace stripped, `:latest` if untagged."""
+    name = name.strip().lower().split("@", 1)[0]
+    name = name.removeprefix("registry.ollama.ai/").removeprefix("library/")
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def default_capabilities(name: str) -> list[str]:
+    """What `ollama show` reports for the default models; vision for -vl / -ocr / llava-like names."""
+    caps = ["completion"]
+    if re.search(r"vl|ocr|llava|vision", name.lower()):
+        caps.append("vision")
+    if "qwen3" in name.lower():
+        caps.append("tools")
+    return caps
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _type_error(value: object, field: str, go_type: str) -> JSONResponse:
+    kind = GO_TYPES.get(type(value), "null")
+    return _error(400, f"json: cannot unmarshal {kind} into Go struct field {field} of type {go_type}")
+
+
+def _image_error(image: str, decode: bool) -> str | None:
+    """Go's base64.StdEncoding check (binding []byte); with `decode`, a real image decode like the runner's."""
+    data = image.replace("\r", "").replace("\n", "")
+    match = B64.match(data)
+    if match.end() != len(data) or len(data) % 4:
+        return f"illegal base64 data at input byte {min(match.end(), len(data))}"
+    if not decode:
+        return None
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(data, validate=True))) as img:
+            img.verify()
+    except binascii.Error:
+        return "illegal base64 data at input byte 0"
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return "image: unknown format"
+    return None
+
+
+class OllamaEmulator(Emulator):
+    """Ollama with `models` pulled. `capabilities` overrides `ollama show` capabilities per model."""
+
+    def __init__(self, models: Iterable[str] = DEFAULT_MODELS, version: str = "0.12.6",
+                 capabilities: Mapping[str, list[str]] | None = None) -> None:
+        self.models = list(models)
+        self.version = version
+        self._caps = {model_key(name): list(caps) for name, caps in (capabilities or {}).items()}
+        super().__init__(Starlette(routes=[
+            Route("/", self._root, methods=["GET", "HEAD"]),
+            Route("/api/version", self._version, methods=["GET", "HEAD"]),
+            Route("/api/tags", self._tags, methods=["GET", "HEAD"]),
+            Route("/api/show", self._show, methods=["POST"]),
+            Route("/api/chat", self._chat, methods=["POST"]),
+            Route("/{path:path}", self._not_found, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+        ]))
+
+    # -- helpers for tests -------------------------------------------------------------------------
+    @property
+    def chat_requests(self) -> list:
+        return [record for record in self.requests if record.path == "/api/chat"]
+
+    def find(self, name: str) -> str | None:
+        """The pulled model `name` refers to, as listed, or None."""
+        return next((model for model in self.models if model_key(model) == model_key(name)), None)
+
+    def capabilities(self, name: str) -> list[str]:
+        return self._caps.get(model_key(name)) or default_capabilities(name)
+
+    def fault_response(self, fault: Fault, scope: Scope) -> tuple[int, dict, dict[str, str]]:
+        return fault.status, fault.body or {"error": f"injected fault ({fault.status})"}, {}
+
+    # -- routes ------------------------------------------------------------------------------------
+    async def _root(self, request: Request) -> Response:
+        return PlainTextResponse("Ollama is running")
+
+    async def _not_found(self, request: Request) -> Response:
+        return PlainTextResponse("404 page not found", status_code=404)
+
+    async def _version(self, request: Request) -> Response:
+        return JSONResponse({"version": self.version})
+
+    def _details(self, name: str) -> dict:
+        family = "qwen3vl" if "qwen3-vl" in name else "deepseekocr" if "ocr" in name else "llama"
+        return {"parent_model": "", "format": "gguf", "family": family, "families": [family],
+                "parameter_size": "8.8B", "quantization_level": "Q4_K_M"}
+
+    async def _tags(self, request: Request) -> Response:
+        models = [{"name": name, "model": name, "modified_at": "2025-10-01T12:00:00.000000Z",
+                   "size": 5_000_000_000 + len(name), "digest": hashlib.sha256(name.encode()).hexdigest(),
+                   "details": self._details(name)} for name in self.models]
+        return JSONResponse({"models": models})
+
+    async def _body(self, request: Request, struct: str) -> dict | Response:
+        raw = await request.body()
+        if not raw.strip():
+            return _error(400, "missing request body")
+        try:
+            body = json.loads(raw)
+        except ValueError as error:
+            at = raw.decode("utf-8", "replace")[error.pos: error.pos + 1] if hasattr(error, "pos") else ""
+            return _error(400, f"invalid character '{at}' looking for beginning of value" if at else "unexpected EOF")
+        if not isinstance(body, dict):
+            kind = GO_TYPES.get(type(body), "null")
+            return _error(400, f"json: cannot unmarshal {kind} into Go value of type {struct}")
+        return body
+
+    async def _show(self, request: Request) -> Response:
+        body = await self._body(request, "api.ShowRequest")
+        if isinstance(body, Response):
+            return body
+        name = body.get("model") or body.get("name")  # LiteLLM still sends the deprecated `name`
+        if not name:
+            return _error(400, "model is required")
+        found = self.find(str(name))
+        if found is None:
+            return _error(404, f"model '{name}' not found")
+        caps = self.capabilities(found)
+        family = self._details(found)["family"]
+        template = "{{- if .Tools }}tools{{ end }}{{ .Prompt }}" if "tools" in caps else "{{ .Prompt }}"
+        return JSONResponse({
+            "license": "", "modelfile": f"# Modelfile generated by \"ollama show\"\nFROM {found}\n",
+            "parameters": "temperature 0.7", "template": template, "details": self._details(found),
+            "model_info": {"general.architecture": family, "general.parameter_count": 8_800_000_000,
+                           f"{family}.context_length": 32768},
+            "capabilities": caps, "modified_at": "2025-10-01T12:00:00.000000Z"})
+
+    def _check_messages(self, messages: object, decode: bool) -> tuple[str, int, int] | Response:
+        """(last user text, image count, prompt words), or Ollama's 400. Binding errors (types, base64) come
+        before the model lookup; roles and image decoding (`decode`) after it, as in Ollama."""
+        if not isinstance(messages, list):
+            return _type_error(messages, "ChatRequest.messages", "[]api.Message")
+        last_user, images, words = "", 0, 0
+        for message in messages:
+            if not isinstance(message, dict):
+                return _type_error(message, "ChatRequest.messages", "api.Message")
+            for field, go_type, kind in (("role", "string", str), ("content", "string", str),
+                                         ("thinking", "string", str), ("images", "[]api.ImageData", list),
+                                         ("tool_calls", "[]api.ToolCall", list)):
+                if message.get(field) is not None and not isinstance(message[field], kind):
+                    return _type_error(message[field], f"Message.messages.{field}", go_type)
+            if decode and message.get("role") not in ROLES:
+                return _error(400, f"invalid role {message.get('role')!r}: must be one of {', '.join(ROLES)}")
+            for image in message.get("images") or []:
+                if not isinstance(image, str):
+                    return _type_error(image, "Message.messages.images", "api.ImageData")
+                problem = _image_error(image, decode)
+                if problem:
+                    return _error(400, problem)
+                images += 1
+            content = message.get("content") or ""
+            words += len(content.split())
+            if message.get("role") == "user":
+                last_user = content
+        return last_user, images, words
+
+    async def _chat(self, request: Request) -> Response:
+        body = await self._body(request, "api.ChatRequest")
+        if isinstance(body, Response):
+            return body
+        for field, kinds, go_type in (("model", str, "string"), ("stream", bool, "bool"),
+                                      ("options", dict, "map[string]interface {}"), ("tools", list, "api.Tools")):
+            if body.get(field) is not None and not isinstance(body[field], kinds):
+                return _type_error(body[field], f"ChatRequest.{field}", go_type)
+        messages = [] if body.get("messages") is None else body["messages"]
+        bound = self._check_messages(messages, decode=False)
+        if isinstance(bound, Response):
+            return bound
+        name = body.get("model") or ""
+        if not name:
+            return _error(400, "model is required")
+        found = self.find(name)
+        if found is None:
+            return _error(404, f'model "{name}" not found, try pulling it first')
+        caps = self.capabilities(found)
+        if body.get("tools") and "tools" not in caps:
+            return _error(400, f"registry.ollama.ai/library/{model_key(found)} does not support tools")
+        if body.get("think") not in (None, False) and "thinking" not in caps:
+            return _error(400, f'"{name}" does not support thinking')
+        checked = self._check_messages(messages, decode=True)
+        if isinstance(checked, Response):
+            return checked
+        last_user, images, prompt_words = checked
+        text = f"{name} says: {last_user}" + (f" [{images} images]" if images else "")
+        words = text.split(" ")
+        limit = (body.get("options") or {}).get("num_predict")
+        done_reason = "stop"
+        if isinstance(limit, int) and 0 <= limit < len(words):
+            words, done_reason = words[:limit], "length"
+        final = {"model": name, "created_at": _now(), "done": True, "done_reason": done_reason,
+                 "total_duration": 250_000_000, "load_duration": 20_000_000,
+                 "prompt_eval_count": prompt_words + 768 * images + 10, "prompt_eval_duration": 30_000_000,
+                 "eval_count": len(words), "eval_duration": 200_000_000}
+        if not body.get("messages"):
+            final.update(done_reason="load", message={"role": "assistant", "content": ""})
+            return JSONResponse(final)
+        if body.get("stream", True) is False:
+            final["message"] = {"role": "assistant", "content": " ".join(words)}
+            return JSONResponse(final)
+        return StreamingResponse(self._stream(name, words, final), media_type="application/x-ndjson")
+
+    async def _stream(self, name: str, words: list[str], final: dict):
+        for position, word in enumerate(words):
+            piece = word if position == 0 else f" {word}"
+            chunk = {"model": name, "created_at": _now(), "message": {"role": "assistant", "content": piece},
+                     "done": False}
+            yield json.dumps(chunk) + "\n"
+            await asyncio.sleep(0)
+        yield json.dumps({**final, "message": {"role": "assistant", "content": ""}, "created_at": _now()}) + "\n"

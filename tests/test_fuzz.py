@@ -1,0 +1,85 @@
+"""Fuzzing the gateway's own routes: schemathesis from the OpenAPI schema, hypothesis for the
+multipart parser. Required outcome: a 4xx with a message, never a 5xx, and a healthy gateway."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests import media
+
+OWN_ROUTES = r"^/(health|v1/route/explain|v1/embeddings/(text|image|audio|models))$"
+CASES = {"schemathesis": 0, "multipart": 0}
+
+
+def test_openapi_schema_fuzz_never_5xx(gateway, ollama, gemini):
+    schema = schemathesis.openapi.from_url(gateway.url("/openapi.json"), timeout=120).include(path_regex=OWN_ROUTES)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 5, [operation.path for operation in operations]
+    for operation in operations:
+        strategy = operation.as_strategy()
+
+        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @given(case=strategy)
+        def check(case):
+            CASES["schemathesis"] += 1
+            response = case.call(base_url=gateway.base_url, headers=gateway.auth, timeout=60)
+            assert response.status_code < 500, (operation.path, response.status_code, response.text[:300])
+
+        check()
+    assert httpx.get(gateway.url("/health")).status_code == 200
+    print(f"schemathesis cases: {CASES['schemathesis']}")
+
+
+PART = st.one_of(
+    st.fixed_dictionaries({"type": st.just("text"), "text": st.text(max_size=50)}),
+    st.fixed_dictionaries({"type": st.sampled_from(["image", "audio", "video", "file", "bogus"]),
+                           "file_index": st.one_of(st.integers(-2, 4), st.text(max_size=3), st.none())}),
+    st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+)
+MESSAGES = st.one_of(
+    st.just('[{"role":"user","content":"hi"}]'),
+    st.lists(st.fixed_dictionaries({"role": st.sampled_from(["user", "system", "x"]),
+                                    "content": st.one_of(st.text(max_size=30), st.lists(PART, max_size=3))}),
+             max_size=3).map(json.dumps),
+    st.text(max_size=60),
+)
+FILES = st.lists(st.tuples(st.sampled_from(["png", "empty", "junk", "pdf", "wav", "huge-name"]),
+                           st.sampled_from(["image/png", "text/plain", ""])), max_size=3)
+
+
+def _file(kind: str, declared: str) -> tuple:
+    data = {"png": media.png(), "empty": b"", "junk": b"\x00\x01garbage", "pdf": media.pdf(1), "wav": media.wav(0.2),
+            "huge-name": media.png()}[kind]
+    name = "ñ" * 300 + ".png" if kind == "huge-name" else f"f.{kind}"
+    return ("files", (name, data, declared))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(messages=MESSAGES, files=FILES, task=st.sampled_from(["chat", "vision", "ocr", "", "ÿ" * 5]),
+       privacy=st.sampled_from(["strict", "flexible", "STRICT", "public"]),
+       extra=st.dictionaries(st.sampled_from(["stream", "temperature", "max_tokens", "model", "unknown"]),
+                             st.text(max_size=10), max_size=2),
+       truncate=st.integers(0, 3))
+def test_multipart_parser_fuzz_never_5xx(gateway, ollama, gemini, messages, files, task, privacy, extra, truncate):
+    CASES["multipart"] += 1
+    request = httpx.Request("POST", gateway.url("/v1/chat/completions"), headers=gateway.auth,
+                            data={"messages": messages, "task": task, "privacy_mode": privacy, **extra},
+                            files=[_file(*file) for file in files] or None)
+    body = request.read()
+    if truncate == 1:
+        body = body[: len(body) // 2]
+    response = httpx.post(gateway.url("/v1/chat/completions"), content=body, timeout=60,
+                          headers={**gateway.auth, "content-type": request.headers["content-type"]})
+    assert response.status_code < 500, response.text[:300]
+    if response.status_code >= 400:
+        assert response.json()["error"]["message"]
+
+
+def test_gateway_is_healthy_after_fuzzing(gateway):
+    assert httpx.get(gateway.url("/health")).json()["status"] == "ok"
+    print(f"fuzz cases run: {CASES}")
