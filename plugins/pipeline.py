@@ -39,7 +39,9 @@ def _wants_escalation_check(data: dict, headers: dict[str, str], user_api_key_di
     alias = getattr(user_api_key_dict, "key_alias", None)
     if "*" in allowed or (alias and alias in allowed) or _key_settings(user_api_key_dict).get("escalation_override"):
         return False
-    raise HTTPException(403, "This key may not skip sensitive-data escalation (gateway.escalation.override_key_aliases).")
+    raise HTTPException(
+        403, "This key may not skip sensitive-data escalation (gateway.escalation.override_key_aliases)."
+    )
 
 
 async def plan_request(

@@ -8,8 +8,8 @@ Two gateways (escalation on / off) run side by side on the same emulators, reque
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import os
 import statistics
 import sys
 import time
@@ -20,9 +20,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests import media  # noqa: E402
-from tests.emulators import GeminiEmulator, OllamaEmulator  # noqa: E402
-from tests.conftest import GEMINI_KEY, backend_env  # noqa: E402
-from tests.gateway_process import Gateway  # noqa: E402
+from tests.gateway_process import Gateway, emulated_backends  # noqa: E402
 
 
 def text_request(gateway: Gateway) -> None:
@@ -33,7 +31,8 @@ def text_request(gateway: Gateway) -> None:
 
 def image_request(gateway: Gateway, image: bytes) -> None:
     parts = [{"type": "text", "text": "Describe"}, {"type": "image", "file_index": 0}]
-    fields = {"task": "vision", "privacy_mode": "flexible", "messages": json.dumps([{"role": "user", "content": parts}])}
+    messages = json.dumps([{"role": "user", "content": parts}])
+    fields = {"task": "vision", "privacy_mode": "flexible", "messages": messages}
     requests.post(gateway.url("/v1/chat/completions"), data=fields, headers=gateway.auth, timeout=120,
                   files=[("files", ("photo.jpg", image, "image/jpeg"))]).raise_for_status()
 
@@ -52,26 +51,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    ollama, gemini = OllamaEmulator(), GeminiEmulator(api_key=GEMINI_KEY)
-    ollama.start()
-    gemini.start()
-    env = backend_env(ollama, gemini)
-    on = Gateway(env=env).start()
-    off = Gateway(config_overrides={"gateway": {"escalation": {"enabled": False}}}, env=env).start()
     image = media.noisy_jpeg(1024 * 1024, seed=7)
-    try:
+    with (emulated_backends() as env, Gateway(env=env) as on,
+          Gateway(config_overrides={"gateway": {"escalation": {"enabled": False}}}, env=env) as off):
         print("| request | escalation off | escalation on | ratio on/off |")
         print("|---|---|---|---|")
         for name, call in (("text only", text_request), ("1 MB image", lambda g: image_request(g, image))):
-            without = median_ms(lambda: call(off), args.rounds)
-            with_checks = median_ms(lambda: call(on), args.rounds)
+            without = median_ms(functools.partial(call, off), args.rounds)
+            with_checks = median_ms(functools.partial(call, on), args.rounds)
             print(f"| {name} | {without:.1f} ms | {with_checks:.1f} ms | {with_checks / without:.2f} |")
-    finally:
-        on.close()
-        off.close()
-        ollama.stop()
-        gemini.stop()
 
 
 if __name__ == "__main__":

@@ -26,9 +26,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests import media  # noqa: E402
-from tests.emulators import GeminiEmulator, OllamaEmulator  # noqa: E402
-from tests.conftest import GEMINI_KEY, backend_env  # noqa: E402
-from tests.gateway_process import ROOT, Gateway  # noqa: E402
+from tests.gateway_process import ROOT, Gateway, emulated_backends  # noqa: E402
 
 HELLO = [{"role": "user", "content": "hello there"}]
 
@@ -45,7 +43,8 @@ def request_mix(index: int) -> dict:
                 "files": {"files": ("a.png", media.png(), "image/png")}}
     privacy = "strict" if index % 2 else "flexible"
     return {"url": "/v1/chat/completions",
-            "json": {"model": "auto", "privacy_mode": privacy, "messages": [{"role": "user", "content": f"hi {index}"}]}}
+            "json": {"model": "auto", "privacy_mode": privacy,
+                     "messages": [{"role": "user", "content": f"hi {index}"}]}}
 
 
 async def run_round(gateway: Gateway, total: int, concurrency: int) -> dict:
@@ -75,7 +74,7 @@ async def run_round(gateway: Gateway, total: int, concurrency: int) -> dict:
             "p95_ms": 1000 * latencies[int(0.95 * len(latencies)) - 1], "rps": total / elapsed}
 
 
-def bare_proxy_config(directory: Path) -> dict:
+def bare_proxy_config() -> dict:
     """The same chat model groups with no gateway plugins: LiteLLM Proxy as it comes."""
     config = yaml.safe_load((ROOT / "litellm_config.yaml").read_text())
     return {"model_list": [entry for entry in config["model_list"] if "-strict" in entry["model_name"]
@@ -104,39 +103,34 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency-rounds", type=int, default=200)
     args = parser.parse_args()
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    ollama, gemini = OllamaEmulator(), GeminiEmulator(api_key=GEMINI_KEY)
-    ollama.start()
-    gemini.start()
     overrides = {}
     if os.environ.get("BENCH_TINY_MODELS", "1") == "1":
         from tests.tiny_models import tiny_model_overrides
 
         overrides = tiny_model_overrides(Path(tempfile.mkdtemp(prefix="bench-models-")))
-    gateway = Gateway(config_overrides=overrides, env=backend_env(ollama, gemini)).start()
-    bare = Gateway(env=backend_env(ollama, gemini))
-    bare.config_path.write_text(yaml.safe_dump(bare_proxy_config(bare.config_path.parent)))
-    bare.start()
-    try:
-        process = psutil.Process(gateway.process.pid)
-        rss = [process.memory_info().rss]
-        for round_number in (1, 2):
-            result = asyncio.run(run_round(gateway, args.requests, args.concurrency))
-            rss.append(process.memory_info().rss)
-            print(f"round {round_number}: {args.requests} requests, concurrency {args.concurrency}: "
-                  f"errors {result['errors']} {result['first_errors']}, p50 {result['p50_ms']:.1f} ms, "
-                  f"p95 {result['p95_ms']:.1f} ms, {result['rps']:.1f} req/s")
-        mb = [value / 2**20 for value in rss]
-        print(f"gateway RSS: before {mb[0]:.0f} MB, after round 1 {mb[1]:.0f} MB, after round 2 {mb[2]:.0f} MB "
-              f"(round 2 vs round 1: {100 * (mb[2] - mb[1]) / mb[1]:+.1f} %)")
-        with_plugins, without, ratio = asyncio.run(added_latency(gateway, bare, args.latency_rounds))
-        print(f"median chat latency, same emulator: gateway {with_plugins:.2f} ms, bare LiteLLM Proxy "
-              f"{without:.2f} ms, ratio {ratio:.3f} (plugins add {100 * (ratio - 1):+.1f} %)")
-    finally:
-        gateway.close()
-        bare.close()
-        ollama.stop()
-        gemini.stop()
+    with emulated_backends() as env, Gateway(config_overrides=overrides, env=env) as gateway:
+        bare = Gateway(env=env)
+        bare.config_path.write_text(yaml.safe_dump(bare_proxy_config()))
+        with bare:
+            measure(gateway, bare, args)
+
+
+def measure(gateway: Gateway, bare: Gateway, args: argparse.Namespace) -> None:
+    """Two rounds of mixed load (memory after each), then the plugins' added latency."""
+    process = psutil.Process(gateway.process.pid)
+    rss = [process.memory_info().rss]
+    for round_number in (1, 2):
+        result = asyncio.run(run_round(gateway, args.requests, args.concurrency))
+        rss.append(process.memory_info().rss)
+        print(f"round {round_number}: {args.requests} requests, concurrency {args.concurrency}: "
+              f"errors {result['errors']} {result['first_errors']}, p50 {result['p50_ms']:.1f} ms, "
+              f"p95 {result['p95_ms']:.1f} ms, {result['rps']:.1f} req/s")
+    mb = [value / 2**20 for value in rss]
+    print(f"gateway RSS: before {mb[0]:.0f} MB, after round 1 {mb[1]:.0f} MB, after round 2 {mb[2]:.0f} MB "
+          f"(round 2 vs round 1: {100 * (mb[2] - mb[1]) / mb[1]:+.1f} %)")
+    with_plugins, without, ratio = asyncio.run(added_latency(gateway, bare, args.latency_rounds))
+    print(f"median chat latency, same emulator: gateway {with_plugins:.2f} ms, bare LiteLLM Proxy "
+          f"{without:.2f} ms, ratio {ratio:.3f} (plugins add {100 * (ratio - 1):+.1f} %)")
 
 
 if __name__ == "__main__":

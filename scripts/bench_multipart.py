@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -23,11 +22,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.emulators import GeminiEmulator, OllamaEmulator  # noqa: E402
 
 from tests import media  # noqa: E402
-from tests.conftest import GEMINI_KEY, backend_env  # noqa: E402
-from tests.gateway_process import Gateway  # noqa: E402
+from tests.gateway_process import Gateway, emulated_backends  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -115,24 +112,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100])
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    ollama, gemini = OllamaEmulator(), GeminiEmulator(api_key=GEMINI_KEY)
-    ollama.start()
-    gemini.start()
-    gateway = Gateway(env=backend_env(ollama, gemini)).start()
-    try:
-        with tempfile.TemporaryDirectory() as workdir:
-            print("| file size | gateway peak RSS growth | request time |")
-            print("|---|---|---|")
-            for size, growth, elapsed in memory_per_size(gateway, args.sizes, Path(workdir)):
-                print(f"| {size} MB | {growth:.1f} MB | {elapsed:.2f} s |")
+    with emulated_backends() as env, Gateway(env=env) as gateway, tempfile.TemporaryDirectory() as workdir:
+        print("| file size | gateway peak RSS growth | request time |")
+        print("|---|---|---|")
+        for size, growth, elapsed in memory_per_size(gateway, args.sizes, Path(workdir)):
+            print(f"| {size} MB | {growth:.1f} MB | {elapsed:.2f} s |")
         multipart, plain, ratio = latency_ratio(gateway, args.rounds)
         print(f"\nsmall image (100 kB JPEG), median of {args.rounds}: multipart {multipart:.1f} ms, "
               f"JSON {plain:.1f} ms, ratio multipart/JSON = {ratio:.2f}")
-    finally:
-        gateway.close()
-        ollama.stop()
-        gemini.stop()
 
 
 if __name__ == "__main__":

@@ -7,11 +7,10 @@ import os
 import pytest
 
 from tests.emulators import GeminiEmulator, OllamaEmulator
-from tests.gateway_process import Gateway
+from tests.gateway_process import GEMINI_KEY, Gateway
 from tests.tiny_models import tiny_model_overrides
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-GEMINI_KEY = "test-gemini-key"
 
 
 @pytest.fixture(scope="session")

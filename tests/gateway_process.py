@@ -9,6 +9,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTER_KEY = "sk-test-master-key"
+GEMINI_KEY = "test-gemini-key"
 
 
 def free_port() -> int:
@@ -107,5 +110,28 @@ class Gateway:
     def async_client(self, **kwargs: Any) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(base_url=self.url("/v1"), api_key=self.master_key, max_retries=0, **kwargs)
 
+    def __enter__(self) -> Gateway:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@contextmanager
+def emulated_backends() -> Iterator[dict[str, str]]:
+    """Ollama and Gemini emulators for scripts; yields the gateway environment pointing at them."""
+    from tests.conftest import backend_env
+    from tests.emulators import GeminiEmulator, OllamaEmulator
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    ollama, gemini = OllamaEmulator(), GeminiEmulator(api_key=GEMINI_KEY)
+    ollama.start()
+    gemini.start()
+    try:
+        yield backend_env(ollama, gemini)
+    finally:
+        ollama.stop()
+        gemini.stop()

@@ -81,7 +81,8 @@ def test_clean_image_stays_flexible(gateway, ollama, gemini):
 @pytest.mark.parametrize(("kind", "data"), [("text", None), ("image", "image")])
 def test_explain_matches_the_real_call(gateway, ollama, gemini, kind, data):
     if kind == "text":
-        body = {"model": "auto", "privacy_mode": "flexible", "messages": [{"role": "user", "content": SENSITIVE_TEXT["dni"]}]}
+        body = {"model": "auto", "privacy_mode": "flexible",
+                "messages": [{"role": "user", "content": SENSITIVE_TEXT["dni"]}]}
         explained = httpx.post(gateway.url("/v1/route/explain"), headers=gateway.auth, json=body, timeout=60).json()
         real = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, json=body, timeout=60)
     else:
@@ -124,7 +125,8 @@ def test_audit_lines_are_json_without_content(gateway, ollama, gemini):
     audits = [line for line in lines if line.get("event") == "gateway.request"]
     assert audits, "no audit lines written"
     escalated = [line for line in audits if line["escalated"] == "sensitive-data"]
-    assert escalated and escalated[-1]["privacy_requested"] == "flexible" and escalated[-1]["privacy_applied"] == "strict"
+    assert escalated
+    assert escalated[-1]["privacy_requested"] == "flexible" and escalated[-1]["privacy_applied"] == "strict"
     assert any(line["attachments"] and line["attachments"][0]["placement"] for line in audits)
     text = "\n".join(json.dumps(line) for line in audits)
     assert "4111" not in text and "Read this" not in text and gateway.master_key not in text

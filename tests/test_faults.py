@@ -77,7 +77,8 @@ def test_gemini_server_errors_are_retried_inside_flexible(gateway, ollama, gemin
 
 def test_gemini_rate_limit_surfaces_as_429_without_switching_class(gateway, ollama, gemini):
     gemini.add_fault(Fault(path_pattern="generateContent", status=429, times=10,
-                           body={"error": {"code": 429, "message": "Resource exhausted", "status": "RESOURCE_EXHAUSTED"}}))
+                           body={"error": {"code": 429, "message": "Resource exhausted",
+                                           "status": "RESOURCE_EXHAUSTED"}}))
     with pytest.raises(openai.RateLimitError) as limited:
         ask(gateway, "flexible")
     assert limited.value.status_code == 429
