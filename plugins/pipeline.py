@@ -13,6 +13,7 @@ from fastapi import HTTPException
 
 from plugins import routing
 from plugins.attachments import collect_attachments, place_attachments
+from plugins.key_access import check_group_allowed
 from plugins.privacy_guard import reject_cross_class_fallbacks
 from plugins.sensitive import scan_request
 from plugins.settings import gateway_settings
@@ -62,6 +63,8 @@ async def plan_request(
             decision = routing.escalate_to_strict(decision, "sensitive-data:" + "+".join(sensitive))
             for name in ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks"):
                 data.pop(name, None)  # client fallbacks named flexible groups
+    # Before anything is uploaded: the key must be allowed the group chosen for it.
+    await check_group_allowed(user_api_key_dict, decision.group)
     attachments = await place_attachments(messages, found, decision.privacy, key_scope, dry_run=dry_run)
     return {
         **decision.as_metadata(),
