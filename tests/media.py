@@ -57,10 +57,11 @@ def pdf(pages: int = 2, text: str = "") -> bytes:
     return output.getvalue()
 
 
-def wav(seconds: float = 1.0, rate: int = 16000) -> bytes:
-    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(int(seconds * rate)) / rate)
+def wav(seconds: float = 0.5, rate: int = 16000, channels: int = 1, fmt: str = "WAV") -> bytes:
+    """A 440 Hz tone in any container soundfile writes (WAV, FLAC, OGG, MP3)."""
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(int(seconds * rate)) / rate)).astype("float32")
     output = io.BytesIO()
-    soundfile.write(output, tone.astype("float32"), rate, format="WAV")
+    soundfile.write(output, np.stack([tone] * channels, axis=1), rate, format=fmt)
     return output.getvalue()
 
 

@@ -12,11 +12,11 @@ import openai
 import pytest
 
 from embedding_server import decode_vector
-from tests.test_embeddings_unit import png_bytes, wav_bytes
+from tests import media
 from tests.tiny_models import TINY_DIMS
 
-IMAGE = png_bytes()
-AUDIO = wav_bytes()
+IMAGE = media.png()
+AUDIO = media.wav()
 
 
 def b64(data: bytes) -> str:
@@ -154,7 +154,7 @@ def test_seed_image_route(gateway):
 @pytest.mark.parametrize("fmt, name", [("WAV", "a.wav"), ("FLAC", "a.flac"), ("OGG", "a.ogg"), ("MP3", "a.mp3")])
 def test_seed_audio_route_decodes_common_formats(gateway, fmt, name):
     response = httpx.post(gateway.url("/v1/embeddings/audio"), headers=gateway.auth,
-                          files={"file": (name, wav_bytes(rate=44100, fmt=fmt), "application/octet-stream")},
+                          files={"file": (name, media.wav(rate=44100, fmt=fmt), "application/octet-stream")},
                           timeout=30)
     assert response.status_code == 200, response.text
     assert (response.json()["model"], response.json()["dimensions"]) == ("clap", TINY_DIMS["clap"])

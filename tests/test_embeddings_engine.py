@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from embedding_server import EmbeddingEngine, InvalidInput, ModelFailed, ModelUnavailable, parse_settings
+from tests import media
 from tests.gateway_process import ROOT, deep_merge
-from tests.test_embeddings_unit import png_bytes, wav_bytes
 from tests.tiny_models import TINY_DIMS
 
 
@@ -35,8 +35,8 @@ def data_uri(data: bytes, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
-IMAGE = data_uri(png_bytes(), "image/png")
-AUDIO = data_uri(wav_bytes(), "audio/wav")
+IMAGE = data_uri(media.png(), "image/png")
+AUDIO = data_uri(media.wav(), "audio/wav")
 SAMPLES = {"text": "a dog barking in the rain", "image": IMAGE, "audio": AUDIO}
 
 
@@ -112,7 +112,7 @@ async def test_wrong_modality_and_undecodable_input_are_invalid(engine):
 
 
 async def test_long_audio_is_clipped_deterministically(engine):
-    long_clip = data_uri(wav_bytes(rate=48000, seconds=12), "audio/wav")
+    long_clip = data_uri(media.wav(seconds=12, rate=48000), "audio/wav")
     first, second = (await engine.embed("clap", [long_clip])).vectors, (await engine.embed("clap", [long_clip])).vectors
     assert np.array_equal(first, second)
 

@@ -4,13 +4,10 @@ vector encoding, length buckets, the download file list and the provider's error
 from __future__ import annotations
 
 import base64
-import io
 
 import litellm
 import numpy as np
 import pytest
-import soundfile
-from PIL import Image
 
 from embedding_server import (
     EmbeddingOptions,
@@ -25,6 +22,7 @@ from embedding_server import (
 from embedding_server.device import resolve_runtime
 from embedding_server.inputs import RawInput, classify_inputs, open_image, payload_bytes, read_audio, resample
 from plugins.embeddings_provider import litellm_error, request_options
+from tests import media
 
 MB = 1024 * 1024
 
@@ -99,26 +97,12 @@ def test_repo_config_declares_the_three_models():
 
 
 # --- inputs ----------------------------------------------------------------------------------------
-def png_bytes(size=(40, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def wav_bytes(rate=16000, seconds=0.5, channels=1, fmt="WAV") -> bytes:
-    t = np.arange(int(rate * seconds)) / rate
-    wave = np.sin(2 * np.pi * 440 * t).astype(np.float32)
-    buffer = io.BytesIO()
-    soundfile.write(buffer, np.stack([wave] * channels, axis=1), rate, format=fmt)
-    return buffer.getvalue()
-
-
 def classify(raw, modality=None, max_items=10, max_bytes=MB):
     return classify_inputs(raw, modality, max_items=max_items, max_item_bytes=max_bytes)
 
 
 def test_modality_comes_from_field_or_data_uri():
-    uri = "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
+    uri = "data:image/png;base64," + base64.b64encode(media.png()).decode()
     assert [i.modality for i in classify(["hello", uri, "data:audio/wav;base64,AAAA"])] == ["text", "image", "audio"]
     assert [i.modality for i in classify([uri], "text")] == ["text"]
     assert classify("one")[0] == RawInput("text", "one")
@@ -144,7 +128,7 @@ def test_too_many_or_too_big_inputs_are_413():
 
 
 def test_payloads_decode_from_data_uri_and_plain_base64():
-    data = png_bytes()
+    data = media.png()
     encoded = base64.b64encode(data).decode()
     assert payload_bytes(RawInput("image", f"data:image/png;base64,{encoded}"), 0, MB) == data
     assert payload_bytes(RawInput("image", encoded), 0, MB) == data
@@ -155,16 +139,16 @@ def test_payloads_decode_from_data_uri_and_plain_base64():
 
 
 def test_images_decode_to_rgb_and_garbage_is_named():
-    assert open_image(png_bytes(), 0, 10**6).mode == "RGB"
+    assert open_image(media.png(), 0, 10**6).mode == "RGB"
     with pytest.raises(InvalidInput, match=r"input\[3\] is not a decodable image"):
         open_image(b"this is not an image", 3, 10**6)
     with pytest.raises(InputTooLarge, match="pixels"):
-        open_image(png_bytes((200, 200)), 0, 1000)
+        open_image(media.png(200, 200), 0, 1000)
 
 
 @pytest.mark.parametrize("fmt", ["WAV", "FLAC", "OGG", "MP3"])
 def test_audio_formats_decode_to_mono_at_target_rate(fmt):
-    wave = read_audio(wav_bytes(rate=16000, seconds=0.5, channels=2, fmt=fmt), 0, 48000)
+    wave = read_audio(media.wav(seconds=0.5, rate=16000, channels=2, fmt=fmt), 0, 48000)
     assert wave.ndim == 1 and wave.dtype == np.float32
     assert abs(len(wave) - 24000) < 2500  # mp3 adds encoder padding
 
