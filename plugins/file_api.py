@@ -96,8 +96,22 @@ class FileApi:
         active = await self._wait_until_active(uploaded.name)
         lifetime_s = float(_settings().get("reuse_for_hours", 47)) * 3600
         entry = UploadedFile(name=active.name, uri=active.uri, mime=mime, expires_at=time.time() + lifetime_s)
-        await self.cache.put(scope, sha256, entry)
+        if not self.deletes_after_request():
+            await self.cache.put(scope, sha256, entry)
         return entry
+
+    @staticmethod
+    def deletes_after_request() -> bool:
+        """Config `file_api.after_request`: "keep" (reuse until expiry, default) or "delete"."""
+        return str(_settings().get("after_request", "keep")) == "delete"
+
+    async def delete_request_uploads(self, route: dict | None) -> None:
+        """With `after_request: delete`, remove the files this request uploaded once it is answered."""
+        if not route or not self.deletes_after_request():
+            return
+        for attachment in route.get("attachment_log") or []:
+            if attachment.get("file_uri"):
+                await self.delete("files/" + attachment["file_uri"].rsplit("/", 1)[-1])
 
     async def _wait_until_active(self, name: str):
         settings = _settings()

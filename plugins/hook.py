@@ -13,6 +13,7 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from plugins.audit import write_audit
 from plugins.errors import local_failure
+from plugins.file_api import file_api
 from plugins.pipeline import plan_request
 from plugins.privacy_guard import keep_local_deployments, reject_cross_class_fallbacks
 
@@ -86,11 +87,14 @@ class GatewayHook(CustomLogger):
             yield chunk
 
     async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
-        write_audit(kwargs, route_of(kwargs.get("litellm_params")), response_obj, start_time, end_time)
+        route = route_of(kwargs.get("litellm_params"))
+        write_audit(kwargs, route, response_obj, start_time, end_time)
+        await file_api.delete_request_uploads(route)
 
     async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):
-        error = kwargs.get("exception") or "error"
-        write_audit(kwargs, route_of(kwargs.get("litellm_params")), response_obj, start_time, end_time, error)
+        route = route_of(kwargs.get("litellm_params"))
+        write_audit(kwargs, route, response_obj, start_time, end_time, kwargs.get("exception") or "error")
+        await file_api.delete_request_uploads(route)
 
     async def async_post_call_failure_hook(
         self, request_data: dict, original_exception: Exception, user_api_key_dict, traceback_str=None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import openai
 import pytest
@@ -135,3 +136,15 @@ def test_file_stuck_in_processing_is_504_after_the_deadline(start_gateway, ollam
     assert response.status_code == 504
     assert "PROCESSING" in response.json()["error"]["message"]
     assert gemini.generate_count == 0
+
+
+def test_uploads_can_be_deleted_once_answered(start_gateway, ollama, gemini):
+    deleting = start_gateway({"gateway": {"attachments": {"file_api": {"after_request": "delete"}}}})
+    data = media.mp3(5 * MB, seed=33)
+    for _ in range(2):
+        assert post_file(deleting, data).status_code == 200
+    deadline = time.monotonic() + 10  # deletion runs after the response, in LiteLLM's logging callbacks
+    while sum(record.method == "DELETE" for record in gemini.requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gemini.upload_count == 2  # nothing kept, nothing reused
+    assert sum(record.method == "DELETE" for record in gemini.requests) == 2
