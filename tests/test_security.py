@@ -127,3 +127,10 @@ def test_property_strict_requests_never_reach_gemini(gateway, ollama, gemini, ta
         headers.update({"x-task": task, "x-privacy-mode": "strict"})
     httpx.post(gateway.url("/v1/chat/completions"), headers=headers, data=fields, files=files or None, timeout=120)
     assert gemini.requests == []
+
+
+def test_cloud_passthrough_routes_are_closed(gateway, gemini):
+    for path in ("/gemini/v1beta/models/gemini-2.5-flash:generateContent", "/vertex_ai/v1/projects/x"):
+        response = httpx.post(gateway.url(path), headers=gateway.auth, json={"contents": []})
+        assert response.status_code == 403
+    assert gemini.requests == []
