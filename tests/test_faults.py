@@ -148,3 +148,14 @@ def test_uploads_can_be_deleted_once_answered(start_gateway, ollama, gemini):
         time.sleep(0.1)
     assert gemini.upload_count == 2  # nothing kept, nothing reused
     assert sum(record.method == "DELETE" for record in gemini.requests) == 2
+
+
+def test_forbidden_cached_file_is_uploaded_again_once(gateway, ollama, gemini):
+    """A reused URI that the File API now refuses (403, e.g. a rotated key) is replaced by a new upload."""
+    data = media.mp3(5 * MB, seed=34)
+    assert post_file(gateway, data).status_code == 200
+    gemini.add_fault(Fault(path_pattern=r"^/v1beta/files/", status=403, times=1,
+                           body={"error": {"code": 403, "message": "Permission denied", "status": "PERMISSION_DENIED"}}))
+    response = post_file(gateway, data)
+    assert response.status_code == 200, response.text
+    assert gemini.upload_count == 2 and gemini.generate_count == 2
