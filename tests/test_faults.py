@@ -154,8 +154,8 @@ def test_forbidden_cached_file_is_uploaded_again_once(gateway, ollama, gemini):
     """A reused URI that the File API now refuses (403, e.g. a rotated key) is replaced by a new upload."""
     data = media.mp3(5 * MB, seed=34)
     assert post_file(gateway, data).status_code == 200
-    gemini.add_fault(Fault(path_pattern=r"^/v1beta/files/", status=403, times=1,
-                           body={"error": {"code": 403, "message": "Permission denied", "status": "PERMISSION_DENIED"}}))
+    denied = {"error": {"code": 403, "message": "Permission denied", "status": "PERMISSION_DENIED"}}
+    gemini.add_fault(Fault(path_pattern=r"^/v1beta/files/", status=403, times=1, body=denied))
     response = post_file(gateway, data)
     assert response.status_code == 200, response.text
     assert gemini.upload_count == 2 and gemini.generate_count == 2
