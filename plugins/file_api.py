@@ -45,6 +45,9 @@ class UploadCache:
         return None
 
     async def put(self, scope: str, sha256: str, entry: UploadedFile) -> None:
+        now = time.time()
+        if len(self._entries) >= 10_000:  # bounded: expired entries go first
+            self._entries = {key: value for key, value in self._entries.items() if value.expires_at > now}
         self._entries[(scope, sha256)] = entry
 
     async def forget(self, scope: str, sha256: str) -> None:
