@@ -46,7 +46,7 @@ class UploadCache:
 
     async def put(self, scope: str, sha256: str, entry: UploadedFile) -> None:
         now = time.time()
-        if len(self._entries) >= 10_000:  # bounded: expired entries go first
+        if len(self._entries) >= int(_settings().get("cache_max_entries", 10000)):  # expired entries go first
             self._entries = {key: value for key, value in self._entries.items() if value.expires_at > now}
         self._entries[(scope, sha256)] = entry
 
