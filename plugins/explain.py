@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
 
 from plugins.multipart import body_from_form, is_multipart, request_limit_bytes, uploaded_files
-from plugins.pipeline import plan_request
+from plugins.pipeline import key_scope, plan_request
 
 
 def _deployments(group: str) -> list[str]:
@@ -36,8 +36,8 @@ async def explain_route(request: Request, user_api_key_dict=Depends(user_api_key
             raise HTTPException(400, "Body must be a JSON object.")
     token = uploaded_files.set(files)
     try:
-        key = str(user_api_key_dict.token or user_api_key_dict.api_key or "anonymous")
-        route = await plan_request(body, dict(request.headers), key, user_api_key_dict, dry_run=True)
+        route = await plan_request(body, dict(request.headers), key_scope(user_api_key_dict), user_api_key_dict,
+                                   dry_run=True)
     finally:
         uploaded_files.reset(token)
     return {

@@ -14,7 +14,7 @@ from litellm.integrations.custom_logger import CustomLogger
 from plugins.audit import write_audit
 from plugins.errors import local_failure
 from plugins.file_api import file_api
-from plugins.pipeline import plan_request
+from plugins.pipeline import key_scope, plan_request
 from plugins.privacy_guard import keep_local_deployments, reject_cross_class_fallbacks
 
 CHAT_CALL_TYPES = ("completion", "acompletion")
@@ -24,11 +24,6 @@ ROUTE_KEY = "gateway_route"
 def request_headers(data: dict[str, Any]) -> dict[str, str]:
     request = data.get("proxy_server_request") or {}
     return dict(request.get("headers") or {})
-
-
-def key_scope(user_api_key_dict: Any) -> str:
-    """What identifies the caller for per-key state (the hashed key LiteLLM already computed)."""
-    return str(getattr(user_api_key_dict, "token", None) or getattr(user_api_key_dict, "api_key", None) or "anonymous")
 
 
 def route_of(data: dict[str, Any] | None) -> dict[str, str] | None:

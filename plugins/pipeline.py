@@ -21,6 +21,11 @@ from plugins.settings import gateway_settings
 OVERRIDE_VALUES = ("off", "skip", "false")
 
 
+def key_scope(user_api_key_dict: Any) -> str:
+    """What identifies the caller for per-key state (the hashed key LiteLLM already computed)."""
+    return str(getattr(user_api_key_dict, "token", None) or getattr(user_api_key_dict, "api_key", None) or "anonymous")
+
+
 def _key_settings(user_api_key_dict: Any) -> dict:
     metadata = getattr(user_api_key_dict, "metadata", None) or {}
     return metadata.get("gateway") or {} if isinstance(metadata, dict) else {}
