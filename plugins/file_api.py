@@ -9,14 +9,19 @@ ever reach this module.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import os
 import time
-from dataclasses import dataclass
-from typing import BinaryIO
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, BinaryIO
 
 from fastapi import HTTPException
 
 from plugins.settings import gateway_settings
+
+if TYPE_CHECKING:
+    from plugins.redis_settings import SharedRedis
 
 
 @dataclass
@@ -32,25 +37,59 @@ def _settings() -> dict:
 
 
 class UploadCache:
-    """(key scope, sha256) -> uploaded file, in this process. One key never sees another's URIs."""
+    """(key scope, sha256) -> uploaded file. One key never sees another's URIs.
 
-    def __init__(self) -> None:
+    With Redis configured (REDIS_URL / REDIS_HOST, docs/SCALING.md) entries live there, under
+    `<key_prefix>upload:<hashed scope>:<sha256>` and expiring with the reuse window, so a file uploaded
+    through one replica is reused by every other. Without Redis, and while Redis is down, they live in
+    this process."""
+
+    def __init__(self, redis: SharedRedis | None = None) -> None:
         self._entries: dict[tuple[str, str], UploadedFile] = {}
+        self._redis = redis
+
+    @classmethod
+    def from_environment(cls) -> UploadCache:
+        """Redis-backed when the environment names a Redis, in-memory otherwise."""
+        from plugins.redis_settings import shared_redis
+
+        return cls(shared_redis("File API upload reuse cache"))
+
+    @staticmethod
+    def _redis_key(scope: str, sha256: str) -> str:
+        from plugins.redis_settings import key_prefix
+
+        hashed_scope = hashlib.sha256(scope.encode()).hexdigest()[:32]  # no key material in key names
+        return f"{key_prefix()}upload:{hashed_scope}:{sha256}"
 
     async def get(self, scope: str, sha256: str) -> UploadedFile | None:
-        entry = self._entries.get((scope, sha256))
+        if self._redis is not None:
+            ok, raw = await self._redis.run(lambda client: client.get(self._redis_key(scope, sha256)))
+            if ok and raw:
+                entry = UploadedFile(**json.loads(raw))
+                if entry.expires_at > time.time():
+                    return entry
+        entry = self._entries.get((scope, sha256))  # without Redis, or put while Redis was down
         if entry and entry.expires_at > time.time():
             return entry
         self._entries.pop((scope, sha256), None)
         return None
 
     async def put(self, scope: str, sha256: str, entry: UploadedFile) -> None:
+        if self._redis is not None:
+            ttl_s = max(1, int(entry.expires_at - time.time()))
+            value = json.dumps(asdict(entry))
+            ok, _ = await self._redis.run(lambda client: client.set(self._redis_key(scope, sha256), value, ex=ttl_s))
+            if ok:
+                return
         now = time.time()
         if len(self._entries) >= int(_settings().get("cache_max_entries", 10000)):  # expired entries go first
             self._entries = {key: value for key, value in self._entries.items() if value.expires_at > now}
         self._entries[(scope, sha256)] = entry
 
     async def forget(self, scope: str, sha256: str) -> None:
+        if self._redis is not None:
+            await self._redis.run(lambda client: client.delete(self._redis_key(scope, sha256)))
         self._entries.pop((scope, sha256), None)
 
 
@@ -58,7 +97,7 @@ class FileApi:
     """Uploads to the Gemini File API; the client honours GOOGLE_GEMINI_BASE_URL."""
 
     def __init__(self, cache: UploadCache | None = None) -> None:
-        self.cache = cache or UploadCache()
+        self.cache = cache or UploadCache()  # in-memory; the gateway's own instance is built below
         self._client = None
 
     @property
@@ -144,4 +183,5 @@ class FileApi:
             pass  # the file expires on its own after 48 h
 
 
-file_api = FileApi()
+# Shared through Redis when REDIS_URL / REDIS_HOST is set (docs/SCALING.md), in-memory otherwise.
+file_api = FileApi(cache=UploadCache.from_environment())

@@ -6,6 +6,7 @@ gateway relies on is defined here, each delegating to a module named for what it
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from litellm.constants import RETURN_RAW_MODEL_NAME_METADATA_KEY
@@ -58,6 +59,9 @@ class GatewayHook(CustomLogger):
         data["model"] = route["group"]
         metadata = data.setdefault("metadata", {})
         metadata[ROUTE_KEY] = route
+        # Opt-in response cache entries are per key: one key never gets another key's answer.
+        scope_hash = hashlib.sha256(key_scope(user_api_key_dict).encode()).hexdigest()[:16]
+        metadata["redis_namespace"] = f"gateway:response:{scope_hash}"
         # Keep the model name we stamp (the group used) instead of LiteLLM's echo of the client's "auto".
         metadata[RETURN_RAW_MODEL_NAME_METADATA_KEY] = True
         metadata["tags"] = [*(metadata.get("tags") or []), f"task:{route['task']}", f"privacy:{route['privacy']}"]
