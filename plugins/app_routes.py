@@ -6,14 +6,21 @@ routes of the same path (e.g. its authenticated `/health`).
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from litellm.proxy._types import LitellmUserRoles, UserAPIKeyAuth
+from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
 
 from plugins.embedding_routes import embedding_routes
+from plugins.errors import GatewayError
 from plugins.explain import explain_route
 from plugins.health import backend_health
 from plugins.multipart import MultipartChatRoute
 from plugins.settings import gateway_settings
+from plugins.surfaces import RefusedSurfaces
 
 MULTIPART_CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 
@@ -36,21 +43,24 @@ CLOUD_PASSTHROUGH_PATHS = ("/gemini/{path:path}", "/vertex_ai/{path:path}")
 
 async def cloud_passthrough_blocked() -> JSONResponse:
     """LiteLLM's raw pass-through to Google would carry requests past task/privacy routing."""
-    message = ("Pass-through to cloud providers is disabled on this gateway: send chat requests to "
-               "/v1/chat/completions with privacy_mode=flexible (gateway.routing.block_cloud_passthrough).")
-    return JSONResponse({"error": {"message": message, "type": "permission_error", "code": "403"}}, status_code=403)
+    return GatewayError(403, "Pass-through to cloud providers is disabled on this gateway: send chat requests to "
+                        "/v1/chat/completions with privacy_mode=flexible (gateway.routing.block_cloud_passthrough).",
+                        param="path", error_type="permission_error").response()
 
 
-_installed = False
+async def list_surfaces(key: Annotated[UserAPIKeyAuth, Depends(user_api_key_auth)]) -> dict:
+    """How the gateway classified every route of the running app (admin keys only)."""
+    if key.user_role != LitellmUserRoles.PROXY_ADMIN:
+        raise GatewayError(403, "Only an admin key may list the gateway's surfaces.", error_type="permission_error")
+    return SURFACES[0].table if SURFACES else {}
 
 
-def install_gateway_routes() -> None:
-    """Put the gateway's routes ahead of LiteLLM's, once per process."""
-    global _installed
-    if _installed:
-        return
-    from litellm.proxy.proxy_server import app
+SURFACES: list[RefusedSurfaces] = []  # the running app's, for the listing route
 
+
+def install_gateway_routes(app: FastAPI) -> None:
+    """Put the gateway's routes ahead of LiteLLM's and close every route that would reach a model
+    without the gateway's policy (plugins.surfaces)."""
     routes = [
         *(MultipartChatRoute(path) for path in MULTIPART_CHAT_PATHS),
         APIRoute("/health", backend_health, methods=["GET"], tags=["gateway"], summary="Backend reachability"),
@@ -58,10 +68,13 @@ def install_gateway_routes() -> None:
                  summary="Dry-run: where a chat request would go, without calling a model",
                  openapi_extra=EXPLAIN_OPENAPI),
         *embedding_routes(),
+        APIRoute("/v1/gateway/surfaces", list_surfaces, methods=["GET"], tags=["gateway"],
+                 summary="How every route of this gateway is classified (admin)"),
     ]
     if gateway_settings("routing").get("block_cloud_passthrough", True):
         routes += [APIRoute(path, cloud_passthrough_blocked, methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                             include_in_schema=False) for path in CLOUD_PASSTHROUGH_PATHS]
-    app.router.routes[:0] = routes
+    refused = RefusedSurfaces(app.router.routes, {route.path for route in routes})
+    SURFACES[:] = [refused]
+    app.router.routes[:0] = [*routes, refused]
     app.openapi_schema = None
-    _installed = True

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from fastapi import HTTPException
 
 from plugins import media
+from plugins.admission import local_work
 from plugins.file_api import file_api
 from plugins.multipart import uploaded_files
 from plugins.settings import gateway_settings
@@ -116,7 +117,7 @@ def _inline_part(attachment: Attachment) -> dict:
     return {"type": "file", "file": {"file_data": _data_uri(attachment.mime, data), "format": attachment.mime}}
 
 
-def _place_strict(attachment: Attachment, settings: dict) -> None:
+async def _place_strict(attachment: Attachment, settings: dict) -> None:
     strict = settings.get("strict") or {}
     max_side = int(strict.get("max_image_side", 1536))
     max_bytes = int(float(strict.get("max_image_mb", 4)) * MB)
@@ -132,12 +133,11 @@ def _place_strict(attachment: Attachment, settings: dict) -> None:
         )
     attachment.placement = "local"
     if attachment.kind == "pdf":
-        pages = media.rasterise_pdf(
-            attachment.stream, int(strict.get("pdf_dpi", 150)), int(strict.get("pdf_max_pages", 20)), max_side, quality
-        )
+        pages = await local_work().run(media.rasterise_pdf, attachment.stream, int(strict.get("pdf_dpi", 150)),
+                                       int(strict.get("pdf_max_pages", 20)), max_side, quality)
         attachment.parts = [_image_part("image/jpeg", page) for page in pages]
     elif attachment.kind == "image":
-        data, mime, _ = media.fit_image(attachment.read(), max_side, max_bytes, quality)
+        data, mime = await local_work().run(media.fit_image, attachment.read(), max_side, max_bytes, quality)
         attachment.parts = [_image_part(mime, data)]
     else:
         attachment.parts = [_inline_part(attachment)]
@@ -159,7 +159,7 @@ async def _place_flexible(attachments: list[Attachment], settings: dict, key_sco
         if dry_run:
             attachment.placement = "file_api"
             continue
-        uploaded = await file_api.upload(attachment.stream, attachment.mime, attachment.sha256, key_scope)
+        uploaded = await file_api().upload(attachment.stream, attachment.mime, attachment.sha256, key_scope)
         attachment.placement, attachment.file_uri = "file_api", uploaded.uri
         attachment.parts = [{"type": "file", "file": {"file_id": uploaded.uri, "format": attachment.mime}}]
 
@@ -168,6 +168,21 @@ def _reject_remote_references(part: dict) -> None:
     file = part.get("file") if isinstance(part.get("file"), dict) else {}
     if part.get("type") == "file" and file.get("file_id"):
         raise HTTPException(422, "privacy_mode=strict cannot use a cloud file_id; send the file itself.")
+
+
+def place_as_sent(messages: Any, attachments: list[Attachment], privacy: str) -> None:
+    """Attachments a surface forwards as the client wrote them (Responses input): strict takes only
+    images (sent to the local model as they are) and never a reference to a cloud file."""
+    for message in messages if isinstance(messages, list) else []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) and privacy == "strict" else []:
+            if isinstance(part, dict):
+                _reject_remote_references(part)
+    for attachment in attachments:
+        if privacy == "strict" and attachment.kind != "image":
+            raise HTTPException(422, f"privacy_mode=strict: the Responses API takes images only for local models; "
+                                f"send {attachment.kind} files to /v1/chat/completions, which prepares them locally.")
+        attachment.placement = "local" if privacy == "strict" else "inline"
 
 
 Found = list[tuple[list, int, Attachment]]  # (content list, position in it, attachment)
@@ -202,7 +217,7 @@ async def place_attachments(
     attachments = [attachment for _, _, attachment in found]
     if privacy == "strict":
         for attachment in attachments:
-            _place_strict(attachment, settings)
+            await _place_strict(attachment, settings)
     else:
         await _place_flexible(attachments, settings, key_scope, dry_run)
     if dry_run:

@@ -1,6 +1,8 @@
-"""Objects named in litellm_config.yaml. LiteLLM loads this file by path, so it only re-exports
-instances built in the `plugins` package (one copy of every piece of state)."""
+"""Objects named in litellm_config.yaml. LiteLLM imports this file while it loads the config, so this
+is the gateway's entry point: it starts the gateway (plugins.startup) and exposes its callbacks."""
 
-from plugins.instances import embedding_provider, gateway_hook
+from plugins.startup import start_gateway
+
+gateway_hook, embedding_provider = start_gateway()
 
 __all__ = ["embedding_provider", "gateway_hook"]

@@ -55,8 +55,8 @@ def request_options(optional_params: dict[str, Any], litellm_params: dict[str, A
 
 
 def inside_proxy() -> bool:
-    """True once LiteLLM's proxy has loaded a config: only then are models loaded at start-up
-    (a plain `import plugins.instances`, e.g. in a unit test, must not start loading models)."""
+    """True once LiteLLM's proxy has loaded a config: only then does start-up switch things on
+    (importing the plugins in a script or a unit test must not start loading models)."""
     try:
         from litellm.proxy import proxy_server
     except Exception:  # pragma: no cover - proxy extras missing
@@ -90,11 +90,9 @@ def litellm_error(error: EmbeddingError, model: str) -> Exception:
 class EmbeddingServerProvider(CustomLLM):
     """The CustomLLM LiteLLM calls for `embedding_server/<model>` deployments."""
 
-    def __init__(self, engine: EmbeddingEngine | None = None, start_loading: bool = False) -> None:
+    def __init__(self, engine: EmbeddingEngine | None = None) -> None:
         super().__init__()
         self._engine = engine
-        if start_loading and inside_proxy():
-            self.start()
 
     @property
     def engine(self) -> EmbeddingEngine:

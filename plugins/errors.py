@@ -1,16 +1,59 @@
-"""Turn backend failures into errors a user can act on, as the seed's troubleshooting section does."""
+"""The gateway's errors: one type that carries its HTTP status and OpenAI error fields, and the
+mapping of backend failures to errors a user can act on (as the seed's troubleshooting section does)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import HTTPException
+from litellm.proxy._types import ProxyException
+from starlette.responses import JSONResponse
 
 NOT_PULLED = re.compile(r'model ["\\]*"?([^"\\]+)["\\]*"? not found', re.IGNORECASE)
 UNREACHABLE = ("Cannot connect", "Connection refused", "Connect call failed", "ConnectError", "nodename nor servname")
+ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+               404: "invalid_request_error", 413: "invalid_request_error", 415: "invalid_request_error",
+               422: "invalid_request_error", 429: "rate_limit_error"}
 
 
-def local_failure(route: dict[str, str] | None, error: Exception) -> HTTPException | None:
+class GatewayError(ProxyException):
+    """An error with its status, OpenAI error type, `param` and `code`.
+
+    A LiteLLM ProxyException, so LiteLLM answers it (raised in a hook or a route) in the OpenAI
+    envelope with its status; ASGI-level code answers it with `response()`."""
+
+    def __init__(self, status: int, message: str, param: str | None = None, error_type: str | None = None,
+                 code: str | None = None, headers: dict[str, str] | None = None) -> None:
+        kind = error_type or ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+        super().__init__(message=message, type=kind, param=param, code=status, headers=headers,
+                         openai_code=code or str(status))
+        self.status_code = status
+
+    @property
+    def detail(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict:
+        return {"message": self.message, "type": self.type, "param": self.param, "code": self.openai_code}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.to_dict()}
+
+    def as_http_exception(self) -> HTTPException:
+        """The form LiteLLM takes from a post-call failure hook."""
+        return HTTPException(status_code=self.status_code, detail=self.message, headers=self.headers or None)
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status_code, headers=self.headers)
+
+
+def error_response(status: int, message: str, param: str | None = None, headers: dict | None = None) -> JSONResponse:
+    """An error in the OpenAI envelope."""
+    return GatewayError(status, message, param=param, headers=headers).response()
+
+
+def local_failure(route: dict[str, Any] | None, error: Exception) -> GatewayError | None:
     """A clear 404/503 for strict requests that Ollama could not serve; None to keep LiteLLM's error."""
     if not route or route.get("privacy") != "strict":
         return None
@@ -18,12 +61,24 @@ def local_failure(route: dict[str, str] | None, error: Exception) -> HTTPExcepti
     missing = NOT_PULLED.search(message)
     if missing or getattr(error, "status_code", None) == 404:
         model = missing.group(1) if missing else route["group"]
-        return HTTPException(
+        return GatewayError(
             404, f"Model '{model}' is not available in Ollama (group {route['group']}). Pull it: ollama pull {model}"
         )
     if any(marker in message for marker in UNREACHABLE):
-        return HTTPException(
+        return GatewayError(
             503, f"Ollama is not reachable for {route['group']}: start it (ollama serve) and check OLLAMA_API_BASE. "
             "Strict requests are never sent to a cloud model instead."
         )
+    return None
+
+
+INVALID_INPUT_MARKERS = ("Invalid Message passed in", "Invalid user message", "Invalid content type",
+                         "Invalid message", "Unsupported content type")
+
+
+def invalid_input(error: Exception) -> GatewayError | None:
+    """LiteLLM's own validation failures (raised as 500s) are the client's mistake: 400."""
+    message = str(getattr(error, "message", "") or error)
+    if getattr(error, "status_code", 500) >= 500 and any(marker in message for marker in INVALID_INPUT_MARKERS):
+        return GatewayError(400, message.split("\n")[0][:500], param="messages")
     return None

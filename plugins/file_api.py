@@ -9,6 +9,7 @@ ever reach this module.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -183,5 +184,8 @@ class FileApi:
             pass  # the file expires on its own after 48 h
 
 
-# Shared through Redis when REDIS_URL / REDIS_HOST is set (docs/SCALING.md), in-memory otherwise.
-file_api = FileApi(cache=UploadCache.from_environment())
+@functools.lru_cache(maxsize=1)
+def file_api() -> FileApi:
+    """The process's File API client, built on first use (importing this module changes nothing).
+    Its upload cache is shared through Redis when REDIS_URL / REDIS_HOST is set (docs/SCALING.md)."""
+    return FileApi(cache=UploadCache.from_environment())

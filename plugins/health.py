@@ -1,9 +1,12 @@
-"""`GET /health` without auth: is each backend reachable? Reveals no keys, URLs or config."""
+"""`GET /health` without auth: is each backend reachable? Reveals no keys, URLs or config.
+
+Ollama (local) is checked on every call; Gemini at most once per `cloud_check_interval_s`."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 import httpx
 
@@ -40,6 +43,20 @@ async def _check_ollama(client: httpx.AsyncClient) -> dict:
     return {"reachable": True, "models": {name: _with_latest(name) in pulled for name in _configured_ollama_models()}}
 
 
+_last_cloud_check: dict = {}  # {"at": monotonic seconds, "result": dict}
+
+
+async def _check_gemini_cached(client: httpx.AsyncClient) -> dict:
+    """Gemini's reachability, checked at most every `gateway.health.cloud_check_interval_s`: an open,
+    unauthenticated /health must not turn into a stream of calls (with our API key) to the cloud."""
+    interval = float(gateway_settings("health").get("cloud_check_interval_s", 300))
+    if _last_cloud_check and time.monotonic() - _last_cloud_check["at"] < interval:
+        return _last_cloud_check["result"]
+    result = await _check_gemini(client)
+    _last_cloud_check.update(at=time.monotonic(), result=result)
+    return result
+
+
 async def _check_gemini(client: httpx.AsyncClient) -> dict:
     api_key = os.environ.get("GEMINI_API_KEY")
     if not api_key:
@@ -56,6 +73,6 @@ async def backend_health() -> dict:
     """Check every backend concurrently with a short timeout."""
     timeout = float(gateway_settings("health").get("timeout_s", 2))
     async with httpx.AsyncClient(timeout=timeout) as client:
-        ollama, gemini = await asyncio.gather(_check_ollama(client), _check_gemini(client))
+        ollama, gemini = await asyncio.gather(_check_ollama(client), _check_gemini_cached(client))
     healthy = ollama["reachable"] and gemini["reachable"]
     return {"status": "ok" if healthy else "degraded", "backends": {"ollama": ollama, "gemini": gemini}}

@@ -1,7 +1,12 @@
-"""The LiteLLM callback that routes chat requests by task and privacy and reports where they went.
+"""The LiteLLM callback that applies the gateway's policy to every model call and reports where it went.
 
 LiteLLM only calls hook methods defined on the registered class itself, so every hook the
-gateway relies on is defined here, each delegating to a module named for what it does.
+gateway relies on is defined here, each delegating to a module named for what it does:
+
+- `async_pre_call_hook`: the policy, per call type (chat, Responses, embeddings); any other call
+  type is refused, so a route opened by mistake still cannot reach a model unrouted;
+- `async_filter_deployments`: strict requests only ever see local deployments (retries, fallbacks);
+- `async_pre_call_deployment_hook`: the last step before every provider call, whatever its route.
 """
 
 from __future__ import annotations
@@ -11,15 +16,25 @@ from typing import Any
 
 from litellm.constants import RETURN_RAW_MODEL_NAME_METADATA_KEY
 from litellm.integrations.custom_logger import CustomLogger
+from litellm.proxy._types import UserAPIKeyAuth
+from litellm.types.utils import CallTypes
 
 from plugins.audit import write_audit
-from plugins.errors import local_failure
+from plugins.errors import GatewayError, invalid_input, local_failure
 from plugins.file_api import file_api
 from plugins.pipeline import key_scope, plan_request
-from plugins.privacy_guard import keep_local_deployments, reject_cross_class_fallbacks
+from plugins.privacy_guard import (
+    ROUTE_KEY,
+    guard_provider_call,
+    keep_local_deployments,
+    refuse_provider_settings,
+    route_of,
+)
+from plugins.routing import embedding_groups
 
 CHAT_CALL_TYPES = ("completion", "acompletion")
-ROUTE_KEY = "gateway_route"
+RESPONSES_CALL_TYPES = ("responses", "aresponses")
+EMBEDDING_CALL_TYPES = ("embedding", "aembedding")
 
 
 def request_headers(data: dict[str, Any]) -> dict[str, str]:
@@ -27,84 +42,109 @@ def request_headers(data: dict[str, Any]) -> dict[str, str]:
     return dict(request.get("headers") or {})
 
 
-def route_of(data: dict[str, Any] | None) -> dict[str, str] | None:
-    """The routing decision recorded on a request by the pre-call hook, if any."""
-    for key in ("metadata", "litellm_metadata"):
-        found = ((data or {}).get(key) or {}).get(ROUTE_KEY)
-        if found:
-            return found
-    return None
+def client_body(data: dict[str, Any]) -> dict[str, Any]:
+    """The body as the client sent it (LiteLLM keeps a copy), else the request data itself."""
+    body = (data.get("proxy_server_request") or {}).get("body")
+    return body if isinstance(body, dict) else data
 
 
-def served_group(response: Any, route: dict[str, str]) -> str:
+def served_group(response: Any, route: dict[str, Any]) -> str:
     """The model group that actually answered: a same-class fallback may have served the request."""
     hidden = getattr(response, "_hidden_params", None) or {}
     return (hidden.get("additional_headers") or {}).get("x-litellm-model-group") or route["group"]
 
 
+def embedding_route(data: dict[str, Any]) -> dict[str, Any]:
+    """Embeddings are served by the in-process models only: any other group is a 400."""
+    groups = embedding_groups()
+    model = data.get("model")
+    if model not in groups:
+        raise GatewayError(400, f"Model {model!r} is not an embedding model; use one of {', '.join(groups)}.",
+                           param="model")
+    return {"task": "embedding", "privacy": "strict", "group": model, "rule": f"model:{model}",
+            "surface": "embeddings", "requested_privacy": "strict", "escalated": "", "sensitive": [],
+            "attachments": "", "attachment_log": []}
+
+
 class GatewayHook(CustomLogger):
-    """Pre-call routing, strict-stays-local deployment filter, and where-it-went headers."""
+    """The policy for every call type, the strict-stays-local filters, and where-it-went headers."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        reject_cross_class_fallbacks()
-        from plugins.app_routes import install_gateway_routes
-
-        install_gateway_routes()
-
-    async def async_pre_call_hook(self, user_api_key_dict, cache, data: dict, call_type) -> dict:
-        if call_type not in CHAT_CALL_TYPES:
-            return data
-        route = await plan_request(data, request_headers(data), key_scope(user_api_key_dict), user_api_key_dict)
+    async def async_pre_call_hook(
+        self, user_api_key_dict: UserAPIKeyAuth, cache: Any, data: dict, call_type: str
+    ) -> dict:
+        refuse_provider_settings(client_body(data))
+        scope = key_scope(user_api_key_dict)
+        if call_type in CHAT_CALL_TYPES or call_type in RESPONSES_CALL_TYPES:
+            surface = "chat" if call_type in CHAT_CALL_TYPES else "responses"
+            route = await plan_request(data, request_headers(data), scope, user_api_key_dict, surface=surface)
+        elif call_type in EMBEDDING_CALL_TYPES:
+            route = embedding_route(data)
+        else:
+            raise GatewayError(404, f"This gateway does not serve {call_type} requests; it would reach a model "
+                               "without the gateway's privacy policy (docs/PRIVACY.md).", code="route_not_served")
         data["model"] = route["group"]
-        metadata = data.setdefault("metadata", {})
+        for name in ("task", "privacy_mode"):  # read by the policy (embeddings take no task/privacy)
+            data.pop(name, None)
+        metadata_key = "litellm_metadata" if surface_uses_litellm_metadata(call_type, data) else "metadata"
+        metadata = data.setdefault(metadata_key, {})
         metadata[ROUTE_KEY] = route
+        if metadata_key != "metadata" and isinstance(data.get("metadata"), dict):
+            data["metadata"][ROUTE_KEY] = route
         # Opt-in response cache entries are per key: one key never gets another key's answer.
-        scope_hash = hashlib.sha256(key_scope(user_api_key_dict).encode()).hexdigest()[:16]
-        metadata["redis_namespace"] = f"gateway:response:{scope_hash}"
+        metadata["redis_namespace"] = f"gateway:response:{hashlib.sha256(scope.encode()).hexdigest()[:16]}"
         # Keep the model name we stamp (the group used) instead of LiteLLM's echo of the client's "auto".
         metadata[RETURN_RAW_MODEL_NAME_METADATA_KEY] = True
         metadata["tags"] = [*(metadata.get("tags") or []), f"task:{route['task']}", f"privacy:{route['privacy']}"]
         return data
 
     async def async_filter_deployments(
-        self, model, healthy_deployments, messages, request_kwargs=None, parent_otel_span=None
+        self, model: str, healthy_deployments: list, messages: Any, request_kwargs: dict | None = None,
+        parent_otel_span: Any = None,
     ) -> list:
         return keep_local_deployments(route_of(request_kwargs), healthy_deployments)
 
-    async def async_post_call_success_hook(self, data: dict, user_api_key_dict, response) -> Any:
+    async def async_pre_call_deployment_hook(self, kwargs: dict[str, Any], call_type: CallTypes | None) -> dict | None:
+        guard_provider_call(kwargs, call_type)
+        return None
+
+    async def async_post_call_success_hook(self, data: dict, user_api_key_dict: UserAPIKeyAuth, response: Any) -> Any:
         route = route_of(data)
-        if route and hasattr(response, "model"):
+        if route and route.get("surface") != "embeddings" and hasattr(response, "model"):
             response.model = served_group(response, route)
         return response
 
-    async def async_post_call_streaming_iterator_hook(self, user_api_key_dict, response, request_data: dict):
+    async def async_post_call_streaming_iterator_hook(
+        self, user_api_key_dict: UserAPIKeyAuth, response: Any, request_data: dict
+    ) -> Any:
         route = route_of(request_data)
         async for chunk in response:
-            if route and hasattr(chunk, "model"):
+            if route and hasattr(chunk, "model") and isinstance(getattr(chunk, "model", None), str):
                 chunk.model = served_group(response, route)
             yield chunk
 
-    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
+    async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         route = route_of(kwargs.get("litellm_params"))
         write_audit(kwargs, route, response_obj, start_time, end_time)
-        await file_api.delete_request_uploads(route)
+        await file_api().delete_request_uploads(route)
 
-    async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):
+    async def async_log_failure_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         route = route_of(kwargs.get("litellm_params"))
         write_audit(kwargs, route, response_obj, start_time, end_time, kwargs.get("exception") or "error")
-        await file_api.delete_request_uploads(route)
+        await file_api().delete_request_uploads(route)
 
     async def async_post_call_failure_hook(
-        self, request_data: dict, original_exception: Exception, user_api_key_dict, traceback_str=None
-    ):
-        return local_failure(route_of(request_data), original_exception)
+        self, request_data: dict, original_exception: Exception, user_api_key_dict: UserAPIKeyAuth,
+        traceback_str: str | None = None,
+    ) -> Any:
+        mapped = local_failure(route_of(request_data), original_exception) or invalid_input(original_exception)
+        return mapped.as_http_exception() if mapped else None
 
     async def async_post_call_response_headers_hook(
-        self, data, user_api_key_dict, response, request_headers=None, litellm_call_info=None
+        self, data: dict, user_api_key_dict: UserAPIKeyAuth | None, response: Any,
+        request_headers: dict | None = None, litellm_call_info: dict | None = None,
     ) -> dict[str, str] | None:
         route = route_of(data)
-        if not route:
+        if not route or route.get("surface") == "embeddings":
             return None
         deployment = ((getattr(response, "_hidden_params", None) or {}).get("litellm_model_name")) or ""
         if not deployment and litellm_call_info:
@@ -117,3 +157,9 @@ class GatewayHook(CustomLogger):
             "x-gateway-attachments": route.get("attachments") or "none",
             **({"x-gateway-escalated": route["escalated"]} if route.get("escalated") else {}),
         }
+
+
+def surface_uses_litellm_metadata(call_type: str, data: dict[str, Any]) -> bool:
+    """LiteLLM carries a Responses request's proxy metadata in `litellm_metadata` when the client sent its
+    own `metadata` (which OpenAI forwards to the provider); chat and embeddings use `metadata`."""
+    return call_type in RESPONSES_CALL_TYPES and "litellm_metadata" in data

@@ -57,10 +57,27 @@ def detect_type(stream: BinaryIO) -> tuple[str, str, str]:
     return kind, mime, detected
 
 
-def _open_image(data: bytes) -> Image.Image:
+def _limit(name: str, default: float) -> float:
+    from plugins.settings import gateway_settings
+
+    return float(gateway_settings("attachments").get(name, default))
+
+
+def open_image(data: bytes, draft_side: int | None = None) -> Image.Image:
+    """Decode an image, refusing before allocation one whose pixel count is over
+    `gateway.attachments.max_image_pixels` (decompression bombs). JPEGs needed only at
+    `draft_side` are decoded at a reduced scale."""
+    max_pixels = int(_limit("max_image_pixels", 50_000_000))
     try:
         image = Image.open(io.BytesIO(data))
+        if image.width * image.height > max_pixels:
+            raise HTTPException(413, f"Image of {image.width}x{image.height} pixels exceeds the limit of {max_pixels} "
+                                "pixels (gateway.attachments.max_image_pixels).")
+        if draft_side:
+            image.draft("RGB", (draft_side, draft_side))
         image.load()
+    except HTTPException:
+        raise
     except Image.DecompressionBombError as error:
         raise HTTPException(413, f"Image too large to decode safely: {error}") from None
     except Exception as error:
@@ -68,22 +85,32 @@ def _open_image(data: bytes) -> Image.Image:
     return image
 
 
+
+def render_page(page, scale: float, max_side: int) -> Image.Image:
+    """A PDF page as an image no larger than needed: at most `scale` (dpi / 72), at most `max_side` pixels
+    on its longest side, and at most `gateway.attachments.max_render_pixels`, whatever the page's size."""
+    width, height = page.get_size()
+    max_pixels = _limit("max_render_pixels", 16_000_000)
+    scale = min(scale, max_side / max(width, height, 1), (max_pixels / max(width * height, 1)) ** 0.5)
+    return page.render(scale=max(scale, 0.01)).to_pil()
+
+
 def reencode_png(data: bytes) -> bytes:
     """A PNG copy (first frame) of an image in a format the backend does not read."""
     output = io.BytesIO()
-    _open_image(data).save(output, format="PNG")
+    open_image(data).save(output, format="PNG")
     return output.getvalue()
 
 
-def fit_image(data: bytes, max_side: int, max_bytes: int, quality: int) -> tuple[bytes, str, bool]:
+def fit_image(data: bytes, max_side: int, max_bytes: int, quality: int) -> tuple[bytes, str]:
     """Downscale / re-encode an image locally so a local vision model can take it.
 
-    Returns (bytes, mime, changed). Small JPEG/PNG images pass through untouched.
+    Returns (bytes, mime). Small JPEG/PNG images pass through untouched.
     """
-    image = _open_image(data)
+    image = open_image(data, draft_side=max_side)
     fits = max(image.size) <= max_side and len(data) <= max_bytes and image.format in ("JPEG", "PNG")
     if fits:
-        return data, Image.MIME[image.format], False
+        return data, Image.MIME[image.format]
     image = image.convert("RGB")
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     output = io.BytesIO()
@@ -92,7 +119,7 @@ def fit_image(data: bytes, max_side: int, max_bytes: int, quality: int) -> tuple
         image.thumbnail((image.width * 3 // 4, image.height * 3 // 4), Image.Resampling.LANCZOS)
         output = io.BytesIO()
         image.save(output, format="JPEG", quality=quality, optimize=True)
-    return output.getvalue(), "image/jpeg", True
+    return output.getvalue(), "image/jpeg"
 
 
 def rasterise_pdf(stream: BinaryIO, dpi: int, max_pages: int, max_side: int, quality: int) -> list[bytes]:
@@ -112,7 +139,7 @@ def rasterise_pdf(stream: BinaryIO, dpi: int, max_pages: int, max_side: int, qua
             )
         pages = []
         for page in document:
-            image = page.render(scale=dpi / 72).to_pil().convert("RGB")
+            image = render_page(page, dpi / 72, max_side).convert("RGB")
             image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
             output = io.BytesIO()
             image.save(output, format="JPEG", quality=quality)

@@ -16,10 +16,10 @@ from fastapi import HTTPException
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
+from plugins.errors import GatewayError, error_response
 from plugins.settings import gateway_settings
 
 MB = 1024 * 1024
@@ -38,13 +38,6 @@ class RequestTooLarge(Exception):
 
 def request_limit_bytes() -> int:
     return int(float(gateway_settings("attachments").get("max_request_mb", 100)) * MB)
-
-
-def error_response(status: int, message: str, param: str | None = None) -> JSONResponse:
-    """An error in LiteLLM's OpenAI-style envelope."""
-    kind = "invalid_request_error" if status < 500 else "api_error"
-    body = {"error": {"message": message, "type": kind, "param": param, "code": str(status)}}
-    return JSONResponse(body, status_code=status)
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -217,6 +210,9 @@ class MultipartChatRoute(Route):
         try:
             try:
                 body, files = body_from_form(form)
+            except GatewayError as error:
+                await error.response()(scope, receive, send)
+                return
             except HTTPException as error:
                 await error_response(error.status_code, str(error.detail))(scope, receive, send)
                 return

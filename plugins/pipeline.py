@@ -12,10 +12,12 @@ from typing import Any
 from fastapi import HTTPException
 
 from plugins import routing
-from plugins.attachments import collect_attachments, place_attachments
+from plugins.attachments import collect_attachments, place_as_sent, place_attachments
+from plugins.errors import GatewayError
 from plugins.key_access import check_group_allowed
 from plugins.privacy_guard import reject_cross_class_fallbacks
-from plugins.sensitive import scan_request
+from plugins.responses_input import responses_messages
+from plugins.sensitive import UNSCANNED, request_texts, scan_request
 from plugins.settings import gateway_settings
 
 OVERRIDE_VALUES = ("off", "skip", "false")
@@ -50,31 +52,74 @@ def _wants_escalation_check(data: dict, headers: dict[str, str], user_api_key_di
     )
 
 
+def escalation_reason(found: list[str]) -> str:
+    """"sensitive-data" when something was detected; "unscanned-content" when a part could not be read."""
+    if not found:
+        return ""
+    return "sensitive-data" if any(kind not in UNSCANNED for kind in found) else "unscanned-content"
+
+
+CHAT_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+CHAT_PART_TYPES = ("text", "image_url", "input_audio", "file", "image", "audio", "video", "refusal")
+
+
+def validate_messages(messages: Any) -> list:
+    """Chat `messages` LiteLLM can take, or a 400 naming the field (LiteLLM itself would answer 500)."""
+    if not isinstance(messages, list) or not messages:
+        raise GatewayError(400, "'messages' must be a non-empty list of message objects.", param="messages")
+    for index, message in enumerate(messages):
+        where = f"messages[{index}]"
+        if not isinstance(message, dict):
+            raise GatewayError(400, f"{where} must be an object with 'role' and 'content'.", param=where)
+        if message.get("role") not in CHAT_ROLES:
+            raise GatewayError(400, f"{where}.role must be one of {', '.join(CHAT_ROLES)}; got "
+                               f"{message.get('role')!r}.", param=f"{where}.role")
+        content = message.get("content")
+        if content is not None and not isinstance(content, (str, list)):
+            raise GatewayError(400, f"{where}.content must be a string or a list of content parts.",
+                               param=f"{where}.content")
+        for position, part in enumerate(content if isinstance(content, list) else []):
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind not in CHAT_PART_TYPES:
+                raise GatewayError(400, f"{where}.content[{position}].type must be one of "
+                                   f"{', '.join(CHAT_PART_TYPES)}; got {kind!r}.",
+                                   param=f"{where}.content[{position}].type")
+    return messages
+
+
 async def plan_request(
-    data: dict[str, Any], headers: dict[str, str], key_scope: str, user_api_key_dict: Any = None, dry_run: bool = False
+    data: dict[str, Any], headers: dict[str, str], key_scope: str, user_api_key_dict: Any = None,
+    dry_run: bool = False, surface: str = "chat",
 ) -> dict:
-    """Decide where `data` goes, strip the gateway's fields from it, and (unless `dry_run`)
-    rewrite its attachments for that destination. Returns the route record."""
-    decision = routing.decide_route(data, headers)
+    """Decide where `data` goes, strip the gateway's fields from it, and (chat, unless `dry_run`)
+    rewrite its attachments for that destination. Returns the route record.
+
+    `surface` is "chat" (messages) or "responses" (input/instructions, read as messages)."""
+    messages = validate_messages(data.get("messages")) if surface == "chat" else responses_messages(data)
+    decision = routing.decide_route(data, headers, messages)
     requested_privacy = decision.privacy
     check = _wants_escalation_check(data, headers, user_api_key_dict)
     reject_cross_class_fallbacks(data, decision)
-    messages = data.get("messages")
     found = collect_attachments(messages)
+    attachments = [attachment for _, _, attachment in found]
     sensitive: list[str] = []
     if decision.privacy == "flexible" and check:
-        sensitive = await scan_request(messages, [attachment for _, _, attachment in found])
+        sensitive = await scan_request(request_texts(data, messages), attachments)
         if sensitive:
-            decision = routing.escalate_to_strict(decision, "sensitive-data:" + "+".join(sensitive))
+            decision = routing.escalate_to_strict(decision, f"{escalation_reason(sensitive)}:" + "+".join(sensitive))
             for name in ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks"):
                 data.pop(name, None)  # client fallbacks named flexible groups
     # Before anything is uploaded: the key must be allowed the group chosen for it.
     await check_group_allowed(user_api_key_dict, decision.group)
-    attachments = await place_attachments(messages, found, decision.privacy, key_scope, dry_run=dry_run)
+    if surface == "chat":
+        attachments = await place_attachments(messages, found, decision.privacy, key_scope, dry_run=dry_run)
+    else:
+        place_as_sent(messages, attachments, decision.privacy)
     return {
         **decision.as_metadata(),
+        "surface": surface,
         "requested_privacy": requested_privacy,
-        "escalated": "sensitive-data" if sensitive else "",
+        "escalated": escalation_reason(sensitive),
         "sensitive": sensitive,
         "attachments": ",".join(f"{item.mime}:{item.placement}" for item in attachments),
         "attachment_log": [item.summary() for item in attachments],

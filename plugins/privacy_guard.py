@@ -8,21 +8,81 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import HTTPException
-
+from plugins.errors import GatewayError
 from plugins.routing import RouteDecision, privacy_of_group
 from plugins.settings import full_config, gateway_settings
 
 FALLBACK_SETTINGS = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "default_fallbacks")
+# Body fields that would choose a provider, an endpoint or credentials for the call: never the client's.
+PROVIDER_FIELDS = frozenset({
+    "custom_llm_provider", "api_base", "base_url", "api_key", "api_version", "extra_headers", "headers",
+    "organization", "azure_ad_token", "azure_ad_token_provider", "region_name", "project", "location",
+    "litellm_credential_name", "litellm_params", "deployment_id", "model_list", "user_config", "mock_response",
+    "mock_testing_fallbacks", "mock_tool_calls", "api_type", "timeout_override", "client",
+})
+PROVIDER_FIELD_PREFIXES = ("aws_", "vertex_", "azure_", "watsonx_", "bedrock_", "google_", "gemini_", "openai_")
+# Routes record their decision here; the last-step guard reads it.
+ROUTE_KEY = "gateway_route"
+blocked_calls: dict[str, int] = {}  # surface -> calls the last-step guard refused (should stay empty)
 
 
 def provider_of(litellm_params: dict[str, Any]) -> str:
     return str(litellm_params.get("custom_llm_provider") or str(litellm_params.get("model", "")).split("/", 1)[0])
 
 
+def local_providers() -> list[str]:
+    return list(gateway_settings("routing").get("local_providers") or ["ollama", "ollama_chat"])
+
+
 def is_local(deployment: dict[str, Any]) -> bool:
-    local = gateway_settings("routing").get("local_providers") or ["ollama", "ollama_chat"]
-    return provider_of(deployment.get("litellm_params") or {}) in local
+    return provider_of(deployment.get("litellm_params") or {}) in local_providers()
+
+
+def refuse_provider_settings(body: dict[str, Any]) -> None:
+    """400 for any field by which a client would pick the provider, endpoint or credentials of a call."""
+    for name in body:
+        if name in PROVIDER_FIELDS or (isinstance(name, str) and name.startswith(PROVIDER_FIELD_PREFIXES)):
+            raise GatewayError(400, f"Field {name!r} is not accepted: the gateway decides which provider, endpoint "
+                               "and credentials serve a request.", param=name)
+
+
+def route_of(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The routing decision the gateway recorded on a request, if any."""
+    for key in ("metadata", "litellm_metadata"):
+        found = ((data or {}).get(key) or {}).get(ROUTE_KEY)
+        if found:
+            return found
+    litellm_params = (data or {}).get("litellm_params")
+    return route_of(litellm_params) if isinstance(litellm_params, dict) else None
+
+
+def call_provider(kwargs: dict[str, Any]) -> str:
+    """The provider LiteLLM is about to call for these kwargs."""
+    provider = kwargs.get("custom_llm_provider")
+    if provider:
+        return str(provider)
+    try:
+        import litellm
+
+        return str(litellm.get_llm_provider(model=str(kwargs.get("model") or ""), api_base=kwargs.get("api_base"))[1])
+    except Exception:
+        return "unknown"
+
+
+def guard_provider_call(kwargs: dict[str, Any], call_type: Any) -> None:
+    """The last step before any provider call, whatever route it came from: a non-local provider is
+    called only when the gateway's policy recorded a flexible decision for this very request."""
+    provider = call_provider(kwargs)
+    if provider in local_providers():
+        return
+    route = route_of(kwargs)
+    if route and route.get("privacy") == "flexible":
+        return
+    surface = str(getattr(call_type, "value", call_type) or "unknown")
+    blocked_calls[surface] = blocked_calls.get(surface, 0) + 1
+    raise GatewayError(403, f"Refused: a call to the cloud provider {provider!r} without a flexible routing "
+                       "decision for this request. Strict and unrouted requests never leave this machine.",
+                       error_type="permission_error", code="cloud_call_refused")
 
 
 def keep_local_deployments(route: dict[str, str] | None, deployments: list) -> list:
@@ -67,7 +127,5 @@ def reject_cross_class_fallbacks(data: dict[str, Any] | None = None, decision: R
         for _, target in _fallback_pairs(data.get(name)):
             target_name = target.get("model") if isinstance(target, dict) else target
             if privacy_of_group(str(target_name)) != decision.privacy:
-                raise HTTPException(
-                    status_code=403,
-                    detail=f"Fallback to {target_name!r} is outside privacy_mode={decision.privacy}; refused.",
-                )
+                raise GatewayError(403, f"Fallback to {target_name!r} is outside privacy_mode={decision.privacy}; "
+                                   "refused.", param=name)

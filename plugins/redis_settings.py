@@ -98,10 +98,6 @@ class SharedRedis:
         self._down = False
         self._retry_at = 0.0
 
-    @property
-    def down(self) -> bool:
-        return self._down
-
     def _get_client(self):
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:  # a client's connections belong to one loop
@@ -143,8 +139,7 @@ class SharedRedis:
 def shared_redis(purpose: str) -> SharedRedis | None:
     """A SharedRedis when the environment names a Redis, else None (everything stays in memory).
 
-    Called once at start-up by plugins.file_api, which also turns on the response cache here."""
+    The response cache is switched on by `plugins.startup`, not here."""
     if not redis_configured():
         return None
-    enable_response_cache()
     return SharedRedis(purpose)

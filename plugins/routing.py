@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException
-
-from plugins.settings import gateway_settings
+from plugins.errors import GatewayError
+from plugins.settings import full_config, gateway_settings
 
 TASKS = ("chat", "vision", "ocr")
 PRIVACY_MODES = ("strict", "flexible")
@@ -43,6 +42,16 @@ def groups_by_name() -> dict[str, tuple[str, str]]:
     return {group: (task, privacy) for task, row in group_table().items() for privacy, group in row.items()}
 
 
+def embedding_groups() -> list[str]:
+    """Model groups served by the in-process embedding models (all local)."""
+    groups = []
+    for deployment in full_config().get("model_list") or []:
+        model = str((deployment.get("litellm_params") or {}).get("model", ""))
+        if model.startswith("embedding_server/") and deployment.get("model_name") not in groups:
+            groups.append(deployment.get("model_name"))
+    return groups
+
+
 def privacy_of_group(group: str) -> str | None:
     found = groups_by_name().get(group)
     return found[1] if found else None
@@ -62,10 +71,7 @@ def _pop_carried(data: dict[str, Any], headers: dict[str, str], field: str, head
 
 def _validated(value: Any, allowed: tuple[str, ...], name: str) -> str:
     if not isinstance(value, str) or value.strip().lower() not in allowed:
-        raise HTTPException(
-            status_code=400,
-            detail=f"Invalid {name} {value!r}: allowed values are {', '.join(allowed)}.",
-        )
+        raise GatewayError(400, f"Invalid {name} {value!r}: allowed values are {', '.join(allowed)}.", param=name)
     return value.strip().lower()
 
 
@@ -80,8 +86,10 @@ def has_image_part(messages: Any) -> bool:
     return False
 
 
-def decide_route(data: dict[str, Any], headers: dict[str, str]) -> RouteDecision:
-    """Read, validate and strip task/privacy from a chat request and pick its model group."""
+def decide_route(data: dict[str, Any], headers: dict[str, str], messages: Any = None) -> RouteDecision:
+    """Read, validate and strip task/privacy from a request and pick its model group.
+
+    `messages` are the request's messages (chat) or its input read as messages (Responses)."""
     lowered = {key.lower(): value for key, value in (headers or {}).items()}
     task_value, task_carrier = _pop_carried(data, lowered, "task", "x-task")
     privacy_value, privacy_carrier = _pop_carried(data, lowered, "privacy_mode", "x-privacy-mode")
@@ -91,30 +99,21 @@ def decide_route(data: dict[str, Any], headers: dict[str, str]) -> RouteDecision
     requested_model = data.get("model")
     named_group = None if requested_model in AUTO_MODELS else groups_by_name().get(requested_model)
     if requested_model not in AUTO_MODELS and named_group is None:
-        raise HTTPException(
-            status_code=400,
-            detail=f"Unknown model {requested_model!r}: use 'auto' or one of {', '.join(groups_by_name())}.",
-        )
+        raise GatewayError(404, f"The model {requested_model!r} does not exist on this gateway: use 'auto' or one of "
+                           f"{', '.join(groups_by_name())}.", param="model", code="model_not_found")
 
     rules = []
     if named_group:
         group_task, group_privacy = named_group
         if privacy == "strict" and group_privacy != "strict":
-            raise HTTPException(
-                status_code=403,
-                detail=f"Model group {requested_model!r} is not local; privacy_mode=strict requests never leave "
-                "the local models.",
-            )
+            raise GatewayError(403, f"Model group {requested_model!r} is not local; privacy_mode=strict requests "
+                               "never leave the local models.", param="model")
         if privacy is not None and privacy != group_privacy:
-            raise HTTPException(
-                status_code=400,
-                detail=f"Model group {requested_model!r} serves privacy_mode={group_privacy}, not {privacy}.",
-            )
+            raise GatewayError(400, f"Model group {requested_model!r} serves privacy_mode={group_privacy}, not "
+                               f"{privacy}.", param="privacy_mode")
         if task is not None and task != group_task:
-            raise HTTPException(
-                status_code=400,
-                detail=f"Model group {requested_model!r} serves task={group_task}, not {task}.",
-            )
+            raise GatewayError(400, f"Model group {requested_model!r} serves task={group_task}, not {task}.",
+                               param="task")
         task, privacy = group_task, group_privacy
         rules.append(f"model:{requested_model}")
 
@@ -125,7 +124,8 @@ def decide_route(data: dict[str, Any], headers: dict[str, str]) -> RouteDecision
     elif not named_group:
         rules.append(f"privacy:{privacy_carrier}")
     if task is None:
-        task = "vision" if has_image_part(data.get("messages")) else routing.get("default_task", "chat")
+        shown = data.get("messages") if messages is None else messages
+        task = "vision" if has_image_part(shown) else routing.get("default_task", "chat")
         rules.append("task:image-part" if task == "vision" else "task:default")
     elif not named_group:
         rules.append(f"task:{task_carrier}")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from fastapi import HTTPException
 
+from plugins import media
+from plugins.admission import local_work
 from plugins.settings import gateway_settings
 
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -63,10 +65,26 @@ def _patterns() -> tuple[tuple[str, re.Pattern], ...]:
     return tuple(compiled)
 
 
+FORMAT_CHARACTERS = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+# Fields of a request body that carry text a model receives (besides messages / input).
+TEXT_FIELDS = ("tools", "functions", "tool_choice", "response_format", "text", "prediction", "prompt", "instructions",
+               "system")
+# Keys whose string values are file bytes, not text.
+BINARY_KEYS = ("file_data", "data", "b64_json")
+# Reasons that make a request strict because part of it could not be read.
+UNSCANNED = ("unscanned-pages", "scan-incomplete")
+
+
+def normalise(text: str) -> str:
+    """Text as a reader sees it: NFKC (full-width digits and letters folded) without invisible format characters."""
+    return FORMAT_CHARACTERS.sub("", unicodedata.normalize("NFKC", text))
+
+
 def find_sensitive(texts: Iterable[str]) -> list[str]:
     """Names of the kinds of sensitive data found (e.g. ["email", "es_dni"]), in pattern order."""
     found: list[str] = []
-    for text in texts:
+    for raw in texts:
+        text = normalise(raw)
         for name, pattern in _patterns():
             if name in found:
                 continue
@@ -76,19 +94,36 @@ def find_sensitive(texts: Iterable[str]) -> list[str]:
     return found
 
 
-def message_texts(messages: object) -> list[str]:
-    """The text of every message: string contents and text parts."""
-    texts = []
-    for message in messages if isinstance(messages, list) else []:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
-            texts.append(content)
-        for part in content if isinstance(content, list) else []:
-            if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
-                texts.append(part["text"])
+def _strings(value: object, depth: int = 0) -> Iterable[str]:
+    """Every string in a JSON value (keys included), except inline file bytes and data URIs."""
+    if depth > 64:
+        return
+    if isinstance(value, str):
+        if not value.startswith("data:"):
+            yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            if key not in BINARY_KEYS:
+                yield from _strings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, depth + 1)
+
+
+def request_texts(data: dict, messages: object) -> list[str]:
+    """Every text that would leave with the request: each message's content, name, tool calls and tool
+    results; tool and function definitions; response schemas; Responses instructions."""
+    texts = list(_strings(messages))
+    for name in TEXT_FIELDS:
+        if data.get(name) is not None:
+            texts += _strings(data[name])
     return texts
 
 
+def message_texts(messages: object) -> list[str]:
+    """The text of every message, as `request_texts` reads it."""
+    return list(_strings(messages))
 @functools.lru_cache(maxsize=1)
 def _ocr_engine():
     from rapidocr_onnxruntime import RapidOCR
@@ -100,48 +135,68 @@ def _ocr(image) -> str:
     import numpy as np
 
     max_side = int(gateway_settings("escalation").get("ocr_max_side", 1600))
-    image = image.convert("RGB")
     image.thumbnail((max_side, max_side))
-    result, _ = _ocr_engine()(np.array(image))
+    result, _ = _ocr_engine()(np.array(image.convert("RGB")))
     return " ".join(line[1] for line in result or [])
 
 
-def attachment_text(kind: str, data: bytes) -> str:
-    """Text read locally from an image (OCR) or a PDF (text layer, else OCR of its pages)."""
-    from PIL import Image
-
-    if kind == "image":
-        try:
-            image = Image.open(io.BytesIO(data))
-            image.load()
-        except Exception as error:  # an image nobody can read must not pass unchecked, nor crash
-            raise HTTPException(400, f"Image could not be decoded for the sensitive-data check: {error}") from None
-        return _ocr(image)
-    if kind != "pdf":
-        return ""
+def _pdf_text(data: bytes) -> tuple[str, bool]:
+    """Every page's text layer, plus OCR of the pages that hold images; False when pages went unread."""
     import pypdfium2
+    import pypdfium2.raw as pdfium_c
 
-    document = pypdfium2.PdfDocument(data)
+    settings = gateway_settings("escalation")
+    max_side = int(settings.get("ocr_max_side", 1600))
+    ocr_budget = int(settings.get("ocr_max_pages", 5))
     try:
-        pages = [page.get_textpage().get_text_range() for page in document]
-        if sum(len(text.strip()) for text in pages) >= 20:
-            return "\n".join(pages)
-        max_pages = int(gateway_settings("escalation").get("ocr_max_pages", 5))
-        return "\n".join(_ocr(document[index].render(scale=2).to_pil()) for index in range(min(len(document),
-                                                                                                max_pages)))
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as error:
+        raise HTTPException(400, f"PDF could not be opened for the sensitive-data check: {error}") from None
+    try:
+        if len(document) > int(settings.get("max_pages", 200)):
+            return "", False
+        texts, complete = [], True
+        for page in document:
+            texts.append(page.get_textpage().get_text_range())
+            if not any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4)) and \
+                    texts[-1].strip():
+                continue  # a text-only page: its text layer is all it says
+            if ocr_budget <= 0:
+                complete = False
+                break
+            ocr_budget -= 1
+            texts.append(_ocr(media.render_page(page, 2.0, max_side)))
+        return "\n".join(texts), complete
     finally:
         document.close()
 
 
-async def scan_request(messages: object, attachments: list) -> list[str]:
-    """Kinds of sensitive data in the messages and their image/PDF attachments (OCR off the event loop)."""
-    found = find_sensitive(message_texts(messages))
-    if found or not gateway_settings("escalation").get("scan_attachments", True):
+def attachment_text(kind: str, data: bytes) -> tuple[str, bool]:
+    """(text read locally from an image or a PDF, whether all of it could be read)."""
+    if kind == "image":
+        max_side = int(gateway_settings("escalation").get("ocr_max_side", 1600))
+        return _ocr(media.open_image(data, draft_side=max_side)), True
+    if kind == "pdf":
+        return _pdf_text(data)
+    return "", True
+
+
+async def _scan_attachment(attachment) -> list[str]:
+    text, complete = await local_work().run(attachment_text, attachment.kind, attachment.read())
+    return find_sensitive([text]) + ([] if complete else ["unscanned-pages"])
+
+
+async def scan_request(texts: list[str], attachments: list) -> list[str]:
+    """Kinds of sensitive data in the request's texts and its image/PDF attachments, read locally and
+    concurrently within the local-work pool. A part that cannot be read in time counts as found."""
+    settings = gateway_settings("escalation")
+    found = find_sensitive(texts)
+    readable = [item for item in attachments if item.kind in ("image", "pdf")]
+    if found or not readable or not settings.get("scan_attachments", True):
         return found
-    for attachment in attachments:
-        if attachment.kind in ("image", "pdf"):
-            text = await asyncio.to_thread(attachment_text, attachment.kind, attachment.read())
-            found = find_sensitive([text])
-            if found:
-                return found
-    return found
+    try:
+        results = await asyncio.wait_for(asyncio.gather(*(_scan_attachment(item) for item in readable)),
+                                         timeout=float(settings.get("scan_timeout_s", 60)))
+    except asyncio.TimeoutError:
+        return ["scan-incomplete"]
+    return list(dict.fromkeys(kind for kinds in results for kind in kinds))

@@ -5,12 +5,19 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 from tests.emulators import GeminiEmulator, OllamaEmulator
 from tests.gateway_process import GEMINI_KEY, Gateway
 from tests.tiny_models import tiny_model_overrides
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+# Property and fuzz tests are derandomized in the default suite: CI passes or fails on the code, never on
+# luck. `-m slow` tests explore with random examples (tests/test_fuzz.py, tests/test_privacy_property.py).
+settings.register_profile("default", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")

@@ -47,14 +47,70 @@ def text_image(text: str, size: tuple[int, int] = (900, 120)) -> bytes:
     return output.getvalue()
 
 
-def pdf(pages: int = 2, text: str = "") -> bytes:
-    """An image-only PDF (no text layer): any text on it can only be read by OCR."""
-    images = [Image.new("RGB", (300, 400), (255, 255, 255 - 40 * page)) for page in range(pages)]
+def pdf(pages: int = 2, text: str = "", text_page: int = 0) -> bytes:
+    """An image-only PDF (no text layer): any text on it (on page `text_page`) can only be read by OCR."""
+    images = [Image.new("RGB", (300, 400), (255, 255, 255 - 20 * (page % 10))) for page in range(pages)]
     if text:
-        images[0] = Image.open(io.BytesIO(text_image(text, (1000, 300)))).convert("RGB")
+        images[text_page] = Image.open(io.BytesIO(text_image(text, (1000, 300)))).convert("RGB")
     output = io.BytesIO()
     images[0].save(output, format="PDF", save_all=True, append_images=images[1:])
     return output.getvalue()
+
+
+def pdf_document(pages: list[tuple[str, str | bytes]], size: tuple[float, float] = (612, 792)) -> bytes:
+    """A PDF written by hand: each page is ("text", words in its text layer) or ("image", JPEG bytes drawn
+    over the page), on pages of `size` points."""
+    objects: list[bytes] = []
+
+    def add(body: bytes) -> int:
+        objects.append(body)
+        return len(objects)
+
+    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    page_ids = []
+    pages_id = len(pages) * 3 + 2  # object numbers are fixed below: font, then 3 per page, then the tree
+    for kind, value in pages:
+        if kind == "text":
+            escaped = str(value).replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            stream = f"BT /F1 18 Tf 40 {size[1] - 80} Td ({escaped}) Tj ET".encode()
+            resources = f"<< /Font << /F1 {font} 0 R >> >>".encode()
+            extra = add(b"<< >>")
+        else:
+            data = bytes(value)
+            width, height = Image.open(io.BytesIO(data)).size
+            extra = add(f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceRGB "
+                        f"/BitsPerComponent 8 /Filter /DCTDecode /Length {len(data)} >>\nstream\n".encode()
+                        + data + b"\nendstream")
+            stream = f"q {size[0]} 0 0 {size[1]} 0 0 cm /Im1 Do Q".encode()
+            resources = f"<< /XObject << /Im1 {extra} 0 R >> >>".encode()
+        content = add(f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream")
+        page_ids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {size[0]} {size[1]}] "
+                            f"/Contents {content} 0 R /Resources ".encode() + resources + b" >>"))
+    kids = " ".join(f"{page} 0 R" for page in page_ids)
+    assert add(f"<< /Type /Pages /Kids [{kids}] /Count {len(page_ids)} >>".encode()) == pages_id
+    catalog = add(f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode())
+    output = io.BytesIO()
+    output.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(output.tell())
+        output.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = output.tell()
+    output.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    output.write(b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets))
+    output.write(f"trailer\n<< /Size {len(objects) + 1} /Root {catalog} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return output.getvalue()
+
+
+def jpeg_of(png_bytes: bytes) -> bytes:
+    output = io.BytesIO()
+    Image.open(io.BytesIO(png_bytes)).convert("RGB").save(output, format="JPEG", quality=95)
+    return output.getvalue()
+
+
+def page_bomb_pdf(side_points: float = 14400) -> bytes:
+    """A PDF of a few hundred bytes whose one page is `side_points` square (200 inches at 14400)."""
+    return pdf_document([("text", "A very large page.")], size=(side_points, side_points))
 
 
 def wav(seconds: float = 0.5, rate: int = 16000, channels: int = 1, fmt: str = "WAV") -> bytes:

@@ -1,11 +1,16 @@
 """Fuzzing the gateway's own routes: schemathesis from the OpenAPI schema, hypothesis for the
-multipart parser. Required outcome: a 4xx with a message, never a 5xx, and a healthy gateway."""
+multipart parser. Required outcome: a 4xx with a message, never a 5xx, and a healthy gateway.
+
+The default suite runs them derandomized (a fixed set of examples: CI never passes by luck); the
+`-m slow` variants explore with many random examples. Every failure found becomes a regression test
+in tests/test_hostile_input.py."""
 
 from __future__ import annotations
 
 import json
 
 import httpx
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,10 +31,11 @@ def test_openapi_schema_fuzz_never_5xx(gateway, ollama, gemini):
     print(f"schemathesis cases: {CASES['schemathesis']}")
 
 
-def fuzz_operation(gateway, operation) -> None:
+def fuzz_operation(gateway, operation, examples: int = 30, derandomize: bool = True) -> None:
     """Run generated cases of one API operation against the gateway; no case may get a 5xx."""
 
-    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+              derandomize=derandomize)
     @given(case=operation.as_strategy())
     def check(case):
         CASES["schemathesis"] += 1
@@ -63,13 +69,37 @@ def _file(kind: str, declared: str) -> tuple:
     return ("files", (name, data, declared))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(messages=MESSAGES, files=FILES, task=st.sampled_from(["chat", "vision", "ocr", "", "ÿ" * 5]),
-       privacy=st.sampled_from(["strict", "flexible", "STRICT", "public"]),
-       extra=st.dictionaries(st.sampled_from(["stream", "temperature", "max_tokens", "model", "unknown"]),
-                             st.text(max_size=10), max_size=2),
-       truncate=st.integers(0, 3))
+MULTIPART_CASE = dict(
+    messages=MESSAGES, files=FILES, task=st.sampled_from(["chat", "vision", "ocr", "", "ÿ" * 5]),
+    privacy=st.sampled_from(["strict", "flexible", "STRICT", "public"]),
+    extra=st.dictionaries(st.sampled_from(["stream", "temperature", "max_tokens", "model", "unknown"]),
+                          st.text(max_size=10), max_size=2),
+    truncate=st.integers(0, 3),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
+@given(**MULTIPART_CASE)
 def test_multipart_parser_fuzz_never_5xx(gateway, ollama, gemini, messages, files, task, privacy, extra, truncate):
+    send_multipart_case(gateway, messages, files, task, privacy, extra, truncate)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+          derandomize=False)
+@given(**MULTIPART_CASE)
+def test_multipart_parser_fuzz_explores(gateway, ollama, gemini, messages, files, task, privacy, extra, truncate):
+    send_multipart_case(gateway, messages, files, task, privacy, extra, truncate)
+
+
+@pytest.mark.slow
+def test_openapi_schema_fuzz_explores(gateway, ollama, gemini):
+    schema = schemathesis.openapi.from_url(gateway.url("/openapi.json"), timeout=120).include(path_regex=OWN_ROUTES)
+    for operation in [result.ok() for result in schema.get_all_operations()]:
+        fuzz_operation(gateway, operation, examples=300, derandomize=False)
+
+
+def send_multipart_case(gateway, messages, files, task, privacy, extra, truncate) -> None:
     CASES["multipart"] += 1
     request = httpx.Request("POST", gateway.url("/v1/chat/completions"), headers=gateway.auth,
                             data={"messages": messages, "task": task, "privacy_mode": privacy, **extra},

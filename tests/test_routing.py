@@ -123,10 +123,11 @@ def test_unknown_values_are_400_naming_the_allowed_ones(gateway, ollama, gemini,
     assert gemini_calls(gemini) == [] and chat_bodies(ollama) == []
 
 
-def test_unknown_model_is_400(gateway, ollama, gemini):
-    with pytest.raises(openai.BadRequestError) as refused:
+def test_unknown_model_is_404_model_not_found(gateway, ollama, gemini):
+    with pytest.raises(openai.NotFoundError) as refused:
         gateway.client().chat.completions.create(model="gpt-4o", messages=HELLO)
     assert "chat-strict" in str(refused.value)
+    assert refused.value.code == "model_not_found"
     assert gemini_calls(gemini) == []
 
 

@@ -1,0 +1,39 @@
+"""Start-up: the one place that switches the gateway on inside LiteLLM Proxy.
+
+Importing any plugin module only defines things. LiteLLM imports `plugins.callbacks` (named in
+litellm_config.yaml) while it loads the config; that module calls `start_gateway()`, which checks
+the config, installs the gateway's routes and request guard, closes the surfaces that would
+bypass the policy, turns on the response cache when Redis is configured, and starts loading the
+embedding models.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from plugins.embeddings_provider import EmbeddingServerProvider, inside_proxy
+from plugins.hook import GatewayHook
+
+
+@functools.lru_cache(maxsize=1)
+def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
+    """Build the hook and the embedding provider and switch everything on, once per process."""
+    from litellm.proxy.proxy_server import app
+    from starlette.middleware import Middleware
+
+    from plugins.app_routes import install_gateway_routes
+    from plugins.privacy_guard import reject_cross_class_fallbacks
+    from plugins.redis_settings import enable_response_cache
+    from plugins.request_guard import RequestGuard
+
+    reject_cross_class_fallbacks()
+    hook, provider = GatewayHook(), EmbeddingServerProvider()
+    if not inside_proxy():  # imported outside a running proxy (a script, a unit test): nothing to switch on
+        return hook, provider
+    install_gateway_routes(app)
+    app.user_middleware.insert(0, Middleware(RequestGuard))
+    if app.middleware_stack is not None:  # already built by the time LiteLLM loads its config
+        app.middleware_stack = app.build_middleware_stack()
+    enable_response_cache()
+    provider.start()
+    return hook, provider
