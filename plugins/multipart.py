@@ -20,6 +20,7 @@ from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
 from plugins.errors import GatewayError, error_response
+from plugins.request_guard import MAX_JSON_DEPTH, json_depth_ok
 from plugins.settings import gateway_settings
 
 MB = 1024 * 1024
@@ -88,12 +89,17 @@ class LimitedBody:
 
 def _parse_json_field(name: str, raw: str) -> Any:
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except json.JSONDecodeError as error:
         raise HTTPException(
             400, f"Field '{name}' is not valid JSON: {error.msg} at line {error.lineno} column {error.colno} "
             f"(char {error.pos})."
         ) from None
+    except RecursionError:
+        value = None
+    if value is None and raw.strip() != "null" or not json_depth_ok(value):
+        raise HTTPException(400, f"Field '{name}' nests deeper than {MAX_JSON_DEPTH} levels.")
+    return value
 
 
 def _parse_scalar(name: str, raw: str) -> Any:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plugins.errors import GatewayError
+from plugins.privacy_guard import refuse_provider_settings
 from plugins.settings import gateway_settings
 
 MB = 1024 * 1024
@@ -175,6 +176,11 @@ class RequestGuard:
         if not json_depth_ok(parsed):
             await GatewayError(400, f"Body nests deeper than {MAX_JSON_DEPTH} levels.").response()(scope, receive, send)
             return
+        try:
+            refuse_provider_settings(parsed)
+        except GatewayError as error:
+            await error.response()(scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -275,6 +281,9 @@ def envelope(status: int, body: bytes, path: str) -> tuple[int, bytes] | None:
     if "No connected db" in message or (status == 400 and "Authentication Error" in message):
         status, fields["message"] = 401, _auth_message(message)
         fields["type"] = "authentication_error"
+    if "Rejected Request" in message and status in (400, 401, 403):  # LiteLLM's own client-credential check
+        status, fields["type"], fields["message"] = 400, "invalid_request_error", message.replace(
+            "Authentication Error, ", "")
     if status == 404 and path.startswith(("/v1/models/", "/models/")):
         fields["code"] = "model_not_found"
     if status == 404 and message in ("Not Found", ""):

@@ -81,7 +81,8 @@ def pdf_document(pages: list[tuple[str, str | bytes]], size: tuple[float, float]
             extra = add(f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceRGB "
                         f"/BitsPerComponent 8 /Filter /DCTDecode /Length {len(data)} >>\nstream\n".encode()
                         + data + b"\nendstream")
-            stream = f"q {size[0]} 0 0 {size[1]} 0 0 cm /Im1 Do Q".encode()
+            shown = (size[0] - 80, (size[0] - 80) * height / width)  # its own aspect ratio, near the top
+            stream = f"q {shown[0]} 0 0 {shown[1]} 40 {size[1] - 80 - shown[1]} cm /Im1 Do Q".encode()
             resources = f"<< /XObject << /Im1 {extra} 0 R >> >>".encode()
         content = add(f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream")
         page_ids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {size[0]} {size[1]}] "

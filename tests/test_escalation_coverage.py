@@ -45,9 +45,10 @@ CARRIERS = {
     "response_format schema": dict(messages=[{"role": "user", "content": "hi"}], response_format={
         "type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "description": IBAN}}}),
     "message name": dict(messages=[{"role": "user", "name": "ana.garcia@example.org", "content": "hi"}]),
-    "zero-width spaces": dict(messages=[{"role": "user", "content": "ES91\u200b2100\u200b0418\u200b4502\u200b0005"
-                                                                    "\u200b1332"}]),
-    "full-width digits": dict(messages=[{"role": "user", "content": "ＥＳ９１２１００ ０４１８ ４５０２ ０００５ １３３２"}]),
+    "zero-width spaces": dict(messages=[{"role": "user",
+                                         "content": "ES91\u200b2100\u200b0418\u200b4502\u200b0005\u200b1332"}]),
+    "full-width digits": dict(messages=[{"role": "user",
+                                         "content": "ＥＳ９１２１００ ０４１８ ４５０２ ０００５ １３３２"}]),
     "text part": dict(messages=[{"role": "user", "content": [{"type": "text", "text": f"IBAN {IBAN}"}]}]),
 }
 
