@@ -44,6 +44,10 @@ class _Waiting(Generic[Item]):
     queued_at: float
 
 
+# Called as observer(model name, batch size, inputs still queued) for every batch: the gateway's metrics.
+BATCH_OBSERVERS: list[Callable[[str, int, int], None]] = []
+
+
 class MicroBatcher(Generic[Item, Result]):
     """Gathers items for `run_batch(items) -> results` (one result per item, in order)."""
 
@@ -133,6 +137,8 @@ class MicroBatcher(Generic[Item, Result]):
         self.stats.batches += 1
         self.stats.items += len(batch)
         self.stats.largest = max(self.stats.largest, len(batch))
+        for observer in BATCH_OBSERVERS:
+            observer(self.name, len(batch), len(self._queue))
         try:
             results = await loop.run_in_executor(self.executor, self.run_batch, [entry.item for entry in batch])
             if len(results) != len(batch):

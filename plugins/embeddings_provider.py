@@ -30,6 +30,7 @@ from embedding_server import (
     encode_vector,
     parse_settings,
 )
+from plugins.metrics import record
 from plugins.settings import gateway_settings
 
 PROVIDER = "embedding_server"
@@ -121,6 +122,7 @@ class EmbeddingServerProvider(CustomLLM):
             result = await self.engine.embed(model, input, options.modality, options.normalize)
         except EmbeddingError as error:
             raise litellm_error(error, model) from None
+        record("embedding_items", model, str(options.modality or "text"), value=len(result.vectors))
         model_response.model = model
         model_response.object = "list"
         model_response.data = [

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from fastapi import HTTPException
 
+from plugins.metrics import record
 from plugins.settings import gateway_settings
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ class FileApi:
         """The file's URI, reusing this key's earlier upload of the same bytes when it is still there."""
         cached = await self.cache.get(scope, sha256)
         if cached and await self._is_active(cached):
+            record("uploads", "reused")
             return cached
         await self.cache.forget(scope, sha256)
         stream.seek(0)
@@ -132,11 +134,14 @@ class FileApi:
             uploaded = await self.client.aio.files.upload(
                 file=stream, config={"mime_type": mime, "display_name": f"gateway-{sha256[:16]}"}
             )
+            active = await self._wait_until_active(uploaded.name)
         except HTTPException:
+            record("uploads", "failed")
             raise
         except Exception as error:
+            record("uploads", "failed")
             raise HTTPException(502, f"Gemini File API upload failed: {error}") from None
-        active = await self._wait_until_active(uploaded.name)
+        record("uploads", "expired_reupload" if cached else "uploaded")
         lifetime_s = float(_settings().get("reuse_for_hours", 47)) * 3600
         entry = UploadedFile(name=active.name, uri=active.uri, mime=mime, expires_at=time.time() + lifetime_s)
         if not self.deletes_after_request():

@@ -22,6 +22,8 @@ from litellm.types.utils import CallTypes
 from plugins.audit import write_audit
 from plugins.errors import GatewayError, invalid_input, local_failure
 from plugins.file_api import file_api
+from plugins.metrics import record_route
+from plugins.parameters import check_embedding_parameters
 from plugins.pipeline import key_scope, plan_request
 from plugins.privacy_guard import (
     ROUTE_KEY,
@@ -30,7 +32,7 @@ from plugins.privacy_guard import (
     refuse_provider_settings,
     route_of,
 )
-from plugins.routing import embedding_groups
+from plugins.routing import embedding_dimensions, embedding_groups
 
 CHAT_CALL_TYPES = ("completion", "acompletion")
 RESPONSES_CALL_TYPES = ("responses", "aresponses")
@@ -61,6 +63,7 @@ def embedding_route(data: dict[str, Any]) -> dict[str, Any]:
     if model not in groups:
         raise GatewayError(400, f"Model {model!r} is not an embedding model; use one of {', '.join(groups)}.",
                            param="model")
+    check_embedding_parameters(client_body(data), embedding_dimensions(model))
     return {"task": "embedding", "privacy": "strict", "group": model, "rule": f"model:{model}",
             "surface": "embeddings", "requested_privacy": "strict", "escalated": "", "sensitive": [],
             "attachments": "", "attachment_log": []}
@@ -82,6 +85,7 @@ class GatewayHook(CustomLogger):
         else:
             raise GatewayError(404, f"This gateway does not serve {call_type} requests; it would reach a model "
                                "without the gateway's privacy policy (docs/PRIVACY.md).", code="route_not_served")
+        record_route(route)
         data["model"] = route["group"]
         for name in ("task", "privacy_mode"):  # read by the policy (embeddings take no task/privacy)
             data.pop(name, None)

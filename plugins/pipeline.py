@@ -15,6 +15,7 @@ from plugins import routing
 from plugins.attachments import collect_attachments, place_as_sent, place_attachments
 from plugins.errors import GatewayError
 from plugins.key_access import check_group_allowed
+from plugins.parameters import check_chat_parameters
 from plugins.privacy_guard import reject_cross_class_fallbacks
 from plugins.responses_input import responses_messages
 from plugins.sensitive import UNSCANNED, request_texts, scan_request
@@ -109,6 +110,8 @@ async def plan_request(
             decision = routing.escalate_to_strict(decision, f"{escalation_reason(sensitive)}:" + "+".join(sensitive))
             for name in ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks"):
                 data.pop(name, None)  # client fallbacks named flexible groups
+    if surface == "chat":
+        check_chat_parameters(data, decision.privacy)
     # Before anything is uploaded: the key must be allowed the group chosen for it.
     await check_group_allowed(user_api_key_dict, decision.group)
     if surface == "chat":

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from plugins.errors import GatewayError
-from plugins.routing import RouteDecision, privacy_of_group
+from plugins.metrics import record
+from plugins.routing import RouteDecision, embedding_groups, is_embedding_deployment, privacy_of_group
 from plugins.settings import full_config, gateway_settings
 
 FALLBACK_SETTINGS = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "default_fallbacks")
@@ -23,7 +24,6 @@ PROVIDER_FIELDS = frozenset({
 PROVIDER_FIELD_PREFIXES = ("aws_", "vertex_", "azure_", "watsonx_", "bedrock_", "google_", "gemini_", "openai_")
 # Routes record their decision here; the last-step guard reads it.
 ROUTE_KEY = "gateway_route"
-blocked_calls: dict[str, int] = {}  # surface -> calls the last-step guard refused (should stay empty)
 
 
 def provider_of(litellm_params: dict[str, Any]) -> str:
@@ -78,18 +78,21 @@ def guard_provider_call(kwargs: dict[str, Any], call_type: Any) -> None:
     route = route_of(kwargs)
     if route and route.get("privacy") == "flexible":
         return
-    surface = str(getattr(call_type, "value", call_type) or "unknown")
-    blocked_calls[surface] = blocked_calls.get(surface, 0) + 1
+    if route and route.get("surface") == "embeddings" and route.get("group") in embedding_groups():
+        return  # an embedding host of ours (start-up checked every embedding group is self-hosted)
+    record("cloud_blocked", str(getattr(call_type, "value", call_type) or "unknown"))
     raise GatewayError(403, f"Refused: a call to the cloud provider {provider!r} without a flexible routing "
                        "decision for this request. Strict and unrouted requests never leave this machine.",
                        error_type="permission_error", code="cloud_call_refused")
 
 
-def keep_local_deployments(route: dict[str, str] | None, deployments: list) -> list:
-    """Drop every non-local deployment when the request is strict."""
+def keep_local_deployments(route: dict[str, Any] | None, deployments: list) -> list:
+    """Drop every non-local deployment when the request is strict (an embedding group's hosts are ours)."""
     if not route or route.get("privacy") != "strict":
         return deployments
-    return [deployment for deployment in deployments if isinstance(deployment, dict) and is_local(deployment)]
+    embeddings = route.get("surface") == "embeddings"
+    return [deployment for deployment in deployments if isinstance(deployment, dict) and
+            (is_local(deployment) or (embeddings and is_embedding_deployment(deployment)))]
 
 
 def _fallback_pairs(entries: Any) -> list[tuple[str, str]]:
@@ -108,6 +111,11 @@ def _check_config() -> None:
         group = deployment.get("model_name")
         if privacy_of_group(group) == "strict" and not is_local(deployment):
             raise RuntimeError(f"Model group {group!r} is strict but has a non-local deployment; refusing to start.")
+        params = deployment.get("litellm_params") or {}
+        self_hosted = provider_of(params) in ("openai", "hosted_vllm") and params.get("api_base")
+        if is_embedding_deployment(deployment) and not (is_local(deployment) or self_hosted):
+            raise RuntimeError(f"Embedding group {group!r} has a cloud deployment; embeddings are served locally "
+                               "or by another gateway host (an OpenAI-compatible api_base). Refusing to start.")
     settings = {**(config.get("router_settings") or {}), **(config.get("litellm_settings") or {})}
     for name in FALLBACK_SETTINGS:
         for source, target in _fallback_pairs(settings.get(name)):

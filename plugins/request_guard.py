@@ -9,6 +9,7 @@
 - **Error bodies in the OpenAI envelope** on every route: `{"detail": ...}` bodies are rewritten,
   `param: "None"` becomes null, a wrong key is 401 (not LiteLLM's "No connected db" 400), an unknown
   model is 404 `model_not_found`, and every 429 carries `Retry-After`.
+- **Chat completions in OpenAI's exact shape** (plugins.openai_shape), JSON and streamed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plugins.errors import GatewayError
+from plugins.openai_shape import CHAT_PATHS, ShapedSend
+from plugins.parameters import refuse_token_arrays
 from plugins.privacy_guard import refuse_provider_settings
 from plugins.settings import gateway_settings
 
@@ -123,6 +126,8 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope.get("path") == "/metrics":  # LiteLLM mounts its scrape app at /metrics/: no redirect hop
+            scope = {**scope, "path": "/metrics/", "raw_path": b"/metrics/"}
         headers = Headers(scope=scope)
         path = scope.get("path", "")
         content_type = headers.get("content-type", "").lower()
@@ -130,6 +135,7 @@ class RequestGuard:
         has_body = "chunked" in headers.get("transfer-encoding", "").lower() or (declared not in ("", "0"))
         limit = body_limit(path, content_type)
         send = EnvelopeSend(send, path)
+        app_send: Send = ShapedSend(send) if path.endswith(CHAT_PATHS) else send
         if declared.isdigit() and int(declared) > limit:
             await _too_large(limit).response()(scope, receive, send)
             return
@@ -140,16 +146,17 @@ class RequestGuard:
                 await refused.response()(scope, receive, send)
                 return
         if has_body and path in JSON_CHECKED and content_type.startswith("application/json"):
-            await self._checked_json(scope, receive, send, limit)
+            await self._checked_json(scope, receive, send, app_send, limit)
             return
         counted = CountedReceive(receive, limit)
         try:
-            await self.app(scope, counted, send)
+            await self.app(scope, counted, app_send)
         except BodyTooLarge:
             if not send.started:
                 await _too_large(limit).response()(scope, receive, send)
 
-    async def _checked_json(self, scope: Scope, receive: Receive, send: EnvelopeSend, limit: int) -> None:
+    async def _checked_json(self, scope: Scope, receive: Receive, send: EnvelopeSend, app_send: Send,
+                            limit: int) -> None:
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -178,6 +185,8 @@ class RequestGuard:
             return
         try:
             refuse_provider_settings(parsed)
+            if scope["path"] in ("/v1/embeddings", "/embeddings"):
+                refuse_token_arrays(parsed)
         except GatewayError as error:
             await error.response()(scope, receive, send)
             return
@@ -190,7 +199,7 @@ class RequestGuard:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send)
+        await self.app(scope, replay, app_send)
 
 
 def _too_large(limit: int) -> GatewayError:

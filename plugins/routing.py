@@ -42,14 +42,30 @@ def groups_by_name() -> dict[str, tuple[str, str]]:
     return {group: (task, privacy) for task, row in group_table().items() for privacy, group in row.items()}
 
 
+def is_embedding_deployment(deployment: dict[str, Any]) -> bool:
+    """An in-process embedding model, or a group declared `mode: embedding` (e.g. another gateway host)."""
+    model = str((deployment.get("litellm_params") or {}).get("model", ""))
+    return model.startswith("embedding_server/") or (deployment.get("model_info") or {}).get("mode") == "embedding"
+
+
 def embedding_groups() -> list[str]:
-    """Model groups served by the in-process embedding models (all local)."""
+    """Model groups that serve embeddings: the in-process models, or the gateway hosts that hold them
+    (docs/SCALING.md); start-up refuses an embedding group with a cloud deployment."""
     groups = []
     for deployment in full_config().get("model_list") or []:
-        model = str((deployment.get("litellm_params") or {}).get("model", ""))
-        if model.startswith("embedding_server/") and deployment.get("model_name") not in groups:
+        if is_embedding_deployment(deployment) and deployment.get("model_name") not in groups:
             groups.append(deployment.get("model_name"))
     return groups
+
+
+def embedding_dimensions(group: str) -> int | None:
+    """The vector size an embedding group returns (gateway.embeddings.models.<name>.dimensions)."""
+    for deployment in full_config().get("model_list") or []:
+        model = str((deployment.get("litellm_params") or {}).get("model", ""))
+        if deployment.get("model_name") == group and model.startswith("embedding_server/"):
+            entry = (gateway_settings("embeddings").get("models") or {}).get(model.split("/", 1)[1]) or {}
+            return int(entry["dimensions"]) if entry.get("dimensions") else None
+    return None
 
 
 def privacy_of_group(group: str) -> str | None:

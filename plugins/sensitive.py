@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
+import time
 import unicodedata
 from collections.abc import Iterable
 
@@ -19,6 +20,7 @@ from fastapi import HTTPException
 
 from plugins import media
 from plugins.admission import local_work
+from plugins.metrics import record
 from plugins.settings import gateway_settings
 
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -182,7 +184,9 @@ def attachment_text(kind: str, data: bytes) -> tuple[str, bool]:
 
 
 async def _scan_attachment(attachment) -> list[str]:
+    started = time.monotonic()
     text, complete = await local_work().run(attachment_text, attachment.kind, attachment.read())
+    record("scan_seconds", attachment.kind, value=time.monotonic() - started)
     return find_sensitive([text]) + ([] if complete else ["unscanned-pages"])
 
 

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import functools
 
+from embedding_server.batcher import BATCH_OBSERVERS
 from plugins.embeddings_provider import EmbeddingServerProvider, inside_proxy
 from plugins.hook import GatewayHook
+
+
+def observe_embedding_batch(model: str, size: int, queued: int) -> None:
+    from plugins.metrics import record
+
+    record("batch_size", model, value=size)
+    record("queue_items", model, value=queued)
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,5 +43,6 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     if app.middleware_stack is not None:  # already built by the time LiteLLM loads its config
         app.middleware_stack = app.build_middleware_stack()
     enable_response_cache()
+    BATCH_OBSERVERS.append(observe_embedding_batch)
     provider.start()
     return hook, provider
