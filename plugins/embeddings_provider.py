@@ -30,8 +30,8 @@ from embedding_server import (
     encode_vector,
     parse_settings,
 )
-from plugins.metrics import record
-from plugins.settings import gateway_settings
+from plugins.platform.metrics import record
+from plugins.platform.settings import gateway_settings
 
 PROVIDER = "embedding_server"
 OPTION_FIELDS = ("modality", "normalize", "encoding_format")

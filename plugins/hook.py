@@ -19,20 +19,20 @@ from litellm.integrations.custom_logger import CustomLogger
 from litellm.proxy._types import UserAPIKeyAuth
 from litellm.types.utils import CallTypes
 
-from plugins.audit import write_audit
-from plugins.errors import GatewayError, invalid_input, local_failure
-from plugins.file_api import file_api
-from plugins.metrics import record_route
-from plugins.parameters import check_embedding_parameters
+from plugins.attachments.file_api import file_api
 from plugins.pipeline import key_scope, plan_request
-from plugins.privacy_guard import (
+from plugins.platform.audit import write_audit
+from plugins.platform.errors import GatewayError, invalid_input, local_failure
+from plugins.platform.metrics import record_route
+from plugins.policy.parameters import check_embedding_parameters
+from plugins.policy.privacy_guard import (
     ROUTE_KEY,
     guard_provider_call,
     keep_local_deployments,
     refuse_provider_settings,
     route_of,
 )
-from plugins.routing import embedding_dimensions, embedding_groups
+from plugins.policy.routing import embedding_dimensions, embedding_groups
 
 CHAT_CALL_TYPES = ("completion", "acompletion")
 RESPONSES_CALL_TYPES = ("responses", "aresponses")

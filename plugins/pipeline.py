@@ -11,15 +11,15 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from plugins import routing
 from plugins.attachments import collect_attachments, place_as_sent, place_attachments
-from plugins.errors import GatewayError
-from plugins.key_access import check_group_allowed
-from plugins.parameters import check_chat_parameters
-from plugins.privacy_guard import reject_cross_class_fallbacks
-from plugins.responses_input import responses_messages
-from plugins.sensitive import UNSCANNED, request_texts, scan_request
-from plugins.settings import gateway_settings
+from plugins.platform.errors import GatewayError
+from plugins.platform.settings import gateway_settings
+from plugins.policy import routing
+from plugins.policy.key_access import check_group_allowed
+from plugins.policy.parameters import check_chat_parameters
+from plugins.policy.privacy_guard import reject_cross_class_fallbacks
+from plugins.policy.sensitive import UNSCANNED, request_texts, scan_request
+from plugins.surfaces.responses_input import responses_messages
 
 OVERRIDE_VALUES = ("off", "skip", "false")
 
@@ -40,11 +40,11 @@ def _wants_escalation_check(data: dict, headers: dict[str, str], user_api_key_di
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     lowered = {key.lower(): value for key, value in headers.items()}
     override = data.pop("escalation", None) or metadata.pop("escalation", None) or lowered.get("x-escalation")
-    if not settings.get("enabled", True) or _key_settings(user_api_key_dict).get("escalation") is False:
+    if not settings["enabled"] or _key_settings(user_api_key_dict).get("escalation") is False:
         return False
     if str(override).lower() not in OVERRIDE_VALUES:
         return True
-    allowed = settings.get("override_key_aliases") or []
+    allowed = settings["override_key_aliases"] or []
     alias = getattr(user_api_key_dict, "key_alias", None)
     if "*" in allowed or (alias and alias in allowed) or _key_settings(user_api_key_dict).get("escalation_override"):
         return False

@@ -17,7 +17,7 @@ from plugins.hook import GatewayHook
 
 
 def observe_embedding_batch(model: str, size: int, queued: int) -> None:
-    from plugins.metrics import record
+    from plugins.platform.metrics import record
 
     record("batch_size", model, value=size)
     record("queue_items", model, value=queued)
@@ -29,11 +29,13 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     from litellm.proxy.proxy_server import app
     from starlette.middleware import Middleware
 
-    from plugins.app_routes import install_gateway_routes
-    from plugins.privacy_guard import reject_cross_class_fallbacks
-    from plugins.redis_settings import enable_response_cache
-    from plugins.request_guard import RequestGuard
+    from plugins.platform.settings import check_gateway_settings
+    from plugins.platform.shared_redis import enable_response_cache
+    from plugins.policy.privacy_guard import reject_cross_class_fallbacks
+    from plugins.surfaces.request_guard import RequestGuard
+    from plugins.surfaces.routes import install_gateway_routes
 
+    check_gateway_settings()
     reject_cross_class_fallbacks()
     hook, provider = GatewayHook(), EmbeddingServerProvider()
     if not inside_proxy():  # imported outside a running proxy (a script, a unit test): nothing to switch on

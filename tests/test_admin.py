@@ -148,11 +148,11 @@ def test_master_key_guards_the_admin_routes(any_gateway):
 
 
 def test_group_check_follows_key_and_team_models():
-    """plugins.key_access holds the group the gateway picked to LiteLLM's own key/team model rules."""
+    """plugins.policy.key_access holds the group the gateway picked to LiteLLM's own key/team model rules."""
     from fastapi import HTTPException
     from litellm.proxy._types import UserAPIKeyAuth
 
-    from plugins.key_access import check_group_allowed
+    from plugins.policy.key_access import check_group_allowed
 
     async def allowed(key: UserAPIKeyAuth, group: str) -> bool:
         try:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugins.file_api import FileApi
+from plugins.attachments.file_api import FileApi
 from tests import media
 from tests.emulators import Fault
 from tests.helpers import chat_bodies

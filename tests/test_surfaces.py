@@ -53,7 +53,7 @@ def test_routes_that_bypass_the_policy_are_refused(gateway, ollama, gemini, meth
 
 def test_route_table_is_fully_classified(gateway):
     """Every route of the live app is the gateway's, policy-routed, refused or admin: a LiteLLM upgrade
-    that adds a route fails here until someone classifies it in plugins/surfaces.py."""
+    that adds a route fails here until someone classifies it in plugins/surfaces/route_table.py."""
     table = httpx.get(gateway.url("/v1/gateway/surfaces"), headers=gateway.auth, timeout=30).json()
     assert table.get("unclassified", []) == []
     assert "/v1/chat/completions" in table["gateway"] + table["policy"] and "/v1/responses" in table["policy"]
@@ -63,7 +63,7 @@ def test_route_table_is_fully_classified(gateway):
                                                   "/images/", "/responses", "/batches", "/realtime")), path
     from litellm.proxy._types import LiteLLMRoutes
 
-    from plugins.surfaces import normalise
+    from plugins.surfaces.route_table import normalise
 
     live = {normalise(path) for kind in ("policy", "refused", "admin", "gateway") for path in table.get(kind, [])}
     refused = {normalise(path) for path in table["refused"]}

@@ -171,7 +171,7 @@ async def list_embedding_models(key: AuthorizedKey) -> dict[str, Any]:
 
 
 def embedding_routes() -> list[APIRoute]:
-    """The seed routes, placed ahead of LiteLLM's by `plugins.app_routes`."""
+    """The seed routes, placed ahead of LiteLLM's by `plugins.surfaces.routes`."""
     tags = ["embeddings"]
     text_doc = {"requestBody": {"content": {"application/json": {"schema": TextEmbeddingRequest.model_json_schema()}}}}
     upload_doc = {"requestBody": {"content": {"multipart/form-data": {"schema": {

@@ -13,17 +13,17 @@ import threading
 import time
 from typing import Any
 
-from plugins.settings import gateway_settings
+from plugins.platform.settings import gateway_settings
 
 _lock = threading.Lock()
 
 
 def _write(line: str) -> None:
     settings = gateway_settings("audit")
-    if not settings.get("enabled", True):
+    if not settings["enabled"]:
         return
-    if settings.get("sink", "stdout") == "file":
-        with _lock, open(settings.get("path", "gateway-audit.log"), "a", encoding="utf-8") as handle:
+    if settings["sink"] == "file":
+        with _lock, open(settings["path"], "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
     else:
         with _lock:

@@ -9,7 +9,7 @@
 - **Error bodies in the OpenAI envelope** on every route: `{"detail": ...}` bodies are rewritten,
   `param: "None"` becomes null, a wrong key is 401 (not LiteLLM's "No connected db" 400), an unknown
   model is 404 `model_not_found`, and every 429 carries `Retry-After`.
-- **Chat completions in OpenAI's exact shape** (plugins.openai_shape), JSON and streamed.
+- **Chat completions in OpenAI's exact shape** (plugins.surfaces.openai_shape), JSON and streamed.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plugins.errors import GatewayError
-from plugins.openai_shape import CHAT_PATHS, ShapedSend
-from plugins.parameters import refuse_token_arrays
-from plugins.privacy_guard import refuse_provider_settings
-from plugins.settings import gateway_settings
+from plugins.platform.errors import GatewayError
+from plugins.platform.settings import gateway_settings
+from plugins.policy.parameters import refuse_token_arrays
+from plugins.policy.privacy_guard import refuse_provider_settings
+from plugins.surfaces.openai_shape import CHAT_PATHS, ShapedSend
 
 MB = 1024 * 1024
 FORM_SLACK_BYTES = MB  # multipart boundaries and form fields around the files
@@ -47,7 +47,7 @@ def body_limit(path: str, content_type: str) -> int:
     """Bytes a request body may have on `path`: `gateway.limits`."""
     limits = gateway_settings("limits")
     model_route = path.startswith(("/v1/", "/chat/", "/embeddings", "/responses", "/engines/", "/openai/"))
-    megabytes = float(limits.get("max_body_mb", 100) if model_route else limits.get("max_admin_body_mb", 10))
+    megabytes = float(limits["max_body_mb"] if model_route else limits["max_admin_body_mb"])
     slack = FORM_SLACK_BYTES if content_type.startswith("multipart/form-data") else 0
     return int(megabytes * MB) + slack
 

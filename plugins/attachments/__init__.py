@@ -17,11 +17,11 @@ from typing import Any, BinaryIO
 
 from fastapi import HTTPException
 
-from plugins import media
-from plugins.admission import local_work
-from plugins.file_api import file_api
-from plugins.multipart import uploaded_files
-from plugins.settings import gateway_settings
+from plugins.attachments import media
+from plugins.attachments.file_api import file_api
+from plugins.platform.admission import local_work
+from plugins.platform.settings import gateway_settings
+from plugins.surfaces.multipart import uploaded_files
 
 MB = 1024 * 1024
 SEED_PART_TYPES = ("image", "audio", "video", "file")
@@ -118,11 +118,11 @@ def _inline_part(attachment: Attachment) -> dict:
 
 
 async def _place_strict(attachment: Attachment, settings: dict) -> None:
-    strict = settings.get("strict") or {}
-    max_side = int(strict.get("max_image_side", 1536))
-    max_bytes = int(float(strict.get("max_image_mb", 4)) * MB)
-    quality = int(strict.get("jpeg_quality", 90))
-    accepts = strict.get("accepts") or ["image", "pdf"]
+    strict = settings["strict"] or {}
+    max_side = int(strict["max_image_side"])
+    max_bytes = int(float(strict["max_image_mb"]) * MB)
+    quality = int(strict["jpeg_quality"])
+    accepts = strict["accepts"] or ["image", "pdf"]
     if attachment.kind not in accepts:
         raise HTTPException(
             422,
@@ -133,8 +133,8 @@ async def _place_strict(attachment: Attachment, settings: dict) -> None:
         )
     attachment.placement = "local"
     if attachment.kind == "pdf":
-        pages = await local_work().run(media.rasterise_pdf, attachment.stream, int(strict.get("pdf_dpi", 150)),
-                                       int(strict.get("pdf_max_pages", 20)), max_side, quality)
+        pages = await local_work().run(media.rasterise_pdf, attachment.stream, int(strict["pdf_dpi"]),
+                                       int(strict["pdf_max_pages"]), max_side, quality)
         attachment.parts = [_image_part("image/jpeg", page) for page in pages]
     elif attachment.kind == "image":
         data, mime = await local_work().run(media.fit_image, attachment.read(), max_side, max_bytes, quality)
@@ -144,8 +144,8 @@ async def _place_strict(attachment: Attachment, settings: dict) -> None:
 
 
 async def _place_flexible(attachments: list[Attachment], settings: dict, key_scope: str, dry_run: bool) -> None:
-    threshold = float(settings.get("inline_threshold_mb", 5)) * MB
-    request_limit = float(settings.get("inline_request_limit_mb", 20)) * MB
+    threshold = float(settings["inline_threshold_mb"]) * MB
+    request_limit = float(settings["inline_request_limit_mb"]) * MB
     inline = [item for item in attachments if item.size < threshold]
     # base64 grows data by a third; upload the largest files until the inline rest fits one request.
     inline.sort(key=lambda item: item.size)

@@ -19,9 +19,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
-from plugins.errors import GatewayError, error_response
-from plugins.request_guard import MAX_JSON_DEPTH, json_depth_ok
-from plugins.settings import gateway_settings
+from plugins.platform.errors import GatewayError, error_response
+from plugins.platform.settings import gateway_settings
+from plugins.surfaces.request_guard import MAX_JSON_DEPTH, json_depth_ok
 
 MB = 1024 * 1024
 uploaded_files: ContextVar[list[UploadFile] | None] = ContextVar("uploaded_files", default=None)
@@ -38,7 +38,7 @@ class RequestTooLarge(Exception):
 
 
 def request_limit_bytes() -> int:
-    return int(float(gateway_settings("attachments").get("max_request_mb", 100)) * MB)
+    return int(float(gateway_settings("attachments")["max_request_mb"]) * MB)
 
 
 def _header(scope: Scope, name: bytes) -> str:

@@ -12,8 +12,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from plugins.errors import GatewayError
-from plugins.settings import gateway_settings
+from plugins.platform.errors import GatewayError
+from plugins.platform.settings import gateway_settings
 
 T = TypeVar("T")
 
@@ -45,5 +45,5 @@ class WorkPool:
 def local_work() -> WorkPool:
     """The process's pool, sized by `gateway.local_work`."""
     settings = gateway_settings("local_work")
-    return WorkPool(int(settings.get("workers", 2)), int(settings.get("queue", 8)),
-                    int(settings.get("retry_after_s", 2)))
+    return WorkPool(int(settings["workers"]), int(settings["queue"]),
+                    int(settings["retry_after_s"]))

@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from plugins.settings import full_config, gateway_settings
+from plugins.platform.settings import full_config, gateway_settings
 
 GEMINI_DEFAULT_BASE = "https://generativelanguage.googleapis.com/v1beta"
 
@@ -49,7 +49,7 @@ _last_cloud_check: dict = {}  # {"at": monotonic seconds, "result": dict}
 async def _check_gemini_cached(client: httpx.AsyncClient) -> dict:
     """Gemini's reachability, checked at most every `gateway.health.cloud_check_interval_s`: an open,
     unauthenticated /health must not turn into a stream of calls (with our API key) to the cloud."""
-    interval = float(gateway_settings("health").get("cloud_check_interval_s", 300))
+    interval = float(gateway_settings("health")["cloud_check_interval_s"])
     if _last_cloud_check and time.monotonic() - _last_cloud_check["at"] < interval:
         return _last_cloud_check["result"]
     result = await _check_gemini(client)
@@ -71,7 +71,7 @@ async def _check_gemini(client: httpx.AsyncClient) -> dict:
 
 async def backend_health() -> dict:
     """Check every backend concurrently with a short timeout."""
-    timeout = float(gateway_settings("health").get("timeout_s", 2))
+    timeout = float(gateway_settings("health")["timeout_s"])
     async with httpx.AsyncClient(timeout=timeout) as client:
         ollama, gemini = await asyncio.gather(_check_ollama(client), _check_gemini_cached(client))
     healthy = ollama["reachable"] and gemini["reachable"]

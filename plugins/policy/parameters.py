@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugins.errors import GatewayError
+from plugins.platform.errors import GatewayError
 
 BOTH = ("strict", "flexible")
 PENALTIES = "Gemini 2.5 rejects penalties and Ollama's penalty options use a different scale"

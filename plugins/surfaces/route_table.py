@@ -25,8 +25,8 @@ from typing import Any
 from starlette.routing import BaseRoute, Match, compile_path
 from starlette.types import Receive, Scope, Send
 
-from plugins.errors import GatewayError
-from plugins.settings import gateway_settings
+from plugins.platform.errors import GatewayError
+from plugins.platform.settings import gateway_settings
 
 # Model routes served through the gateway's policy (the hook routes, scans and guards them).
 POLICY_PATHS = frozenset({
@@ -96,7 +96,7 @@ def classify(path: str, litellm_lists: tuple[set[str], set[str], tuple[str, ...]
     """`policy`, `refused`, `admin` or `unclassified` for one LiteLLM route template."""
     model, admin, passthrough = litellm_lists or _litellm_lists()
     template = normalise(path)
-    opened = {normalise(item) for item in gateway_settings("surface").get("open") or []}
+    opened = {normalise(item) for item in gateway_settings("surface")["open"] or []}
     if template in POLICY_PATHS or template in opened:
         return "policy"
     first = "/" + template.split("/")[1] if template != "/" else "/"

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from fastapi import HTTPException
 
-from plugins.metrics import record
-from plugins.settings import gateway_settings
+from plugins.platform.metrics import record
+from plugins.platform.settings import gateway_settings
 
 if TYPE_CHECKING:
-    from plugins.redis_settings import SharedRedis
+    from plugins.platform.shared_redis import SharedRedis
 
 
 @dataclass
@@ -35,7 +35,7 @@ class UploadedFile:
 
 
 def _settings() -> dict:
-    return gateway_settings("attachments").get("file_api") or {}
+    return gateway_settings("attachments")["file_api"] or {}
 
 
 class UploadCache:
@@ -53,13 +53,13 @@ class UploadCache:
     @classmethod
     def from_environment(cls) -> UploadCache:
         """Redis-backed when the environment names a Redis, in-memory otherwise."""
-        from plugins.redis_settings import shared_redis
+        from plugins.platform.shared_redis import shared_redis
 
         return cls(shared_redis("File API upload reuse cache"))
 
     @staticmethod
     def _redis_key(scope: str, sha256: str) -> str:
-        from plugins.redis_settings import key_prefix
+        from plugins.platform.shared_redis import key_prefix
 
         hashed_scope = hashlib.sha256(scope.encode()).hexdigest()[:32]  # no key material in key names
         return f"{key_prefix()}upload:{hashed_scope}:{sha256}"
@@ -85,7 +85,7 @@ class UploadCache:
             if ok:
                 return
         now = time.time()
-        if len(self._entries) >= int(_settings().get("cache_max_entries", 10000)):  # expired entries go first
+        if len(self._entries) >= int(_settings()["cache_max_entries"]):  # expired entries go first
             self._entries = {key: value for key, value in self._entries.items() if value.expires_at > now}
         self._entries[(scope, sha256)] = entry
 
@@ -111,7 +111,7 @@ class FileApi:
             if not api_key:
                 raise HTTPException(503, "GEMINI_API_KEY is not set: large flexible attachments need the File API.")
             # v1beta: the API version whose file URIs LiteLLM passes to Gemini as file_data.
-            version = str(_settings().get("api_version", "v1beta"))
+            version = str(_settings()["api_version"])
             self._client = genai.Client(api_key=api_key, http_options={"api_version": version})
         return self._client
 
@@ -142,7 +142,7 @@ class FileApi:
             record("uploads", "failed")
             raise HTTPException(502, f"Gemini File API upload failed: {error}") from None
         record("uploads", "expired_reupload" if cached else "uploaded")
-        lifetime_s = float(_settings().get("reuse_for_hours", 47)) * 3600
+        lifetime_s = float(_settings()["reuse_for_hours"]) * 3600
         entry = UploadedFile(name=active.name, uri=active.uri, mime=mime, expires_at=time.time() + lifetime_s)
         if not self.deletes_after_request():
             await self.cache.put(scope, sha256, entry)
@@ -151,7 +151,7 @@ class FileApi:
     @staticmethod
     def deletes_after_request() -> bool:
         """Config `file_api.after_request`: "keep" (reuse until expiry, default) or "delete"."""
-        return str(_settings().get("after_request", "keep")) == "delete"
+        return str(_settings()["after_request"]) == "delete"
 
     async def delete_request_uploads(self, route: dict | None) -> None:
         """With `after_request: delete`, remove the files this request uploaded once it is answered."""
@@ -163,9 +163,9 @@ class FileApi:
 
     async def _wait_until_active(self, name: str):
         settings = _settings()
-        delay = float(settings.get("poll_initial_s", 0.5))
-        max_delay = float(settings.get("poll_max_s", 5))
-        deadline = time.monotonic() + float(settings.get("processing_deadline_s", 300))
+        delay = float(settings["poll_initial_s"])
+        max_delay = float(settings["poll_max_s"])
+        deadline = time.monotonic() + float(settings["processing_deadline_s"])
         while True:
             try:
                 found = await self.client.aio.files.get(name=name)

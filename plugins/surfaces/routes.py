@@ -14,13 +14,13 @@ from fastapi.routing import APIRoute
 from litellm.proxy._types import LitellmUserRoles, UserAPIKeyAuth
 from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
 
-from plugins.embedding_routes import embedding_routes
-from plugins.errors import GatewayError
-from plugins.explain import explain_route
-from plugins.health import backend_health
-from plugins.multipart import MultipartChatRoute
-from plugins.settings import gateway_settings
-from plugins.surfaces import RefusedSurfaces
+from plugins.platform.errors import GatewayError
+from plugins.platform.health import backend_health
+from plugins.platform.settings import gateway_settings
+from plugins.surfaces.embedding_routes import embedding_routes
+from plugins.surfaces.explain import explain_route
+from plugins.surfaces.multipart import MultipartChatRoute
+from plugins.surfaces.route_table import RefusedSurfaces
 
 MULTIPART_CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 
@@ -60,7 +60,7 @@ SURFACES: list[RefusedSurfaces] = []  # the running app's, for the listing route
 
 def install_gateway_routes(app: FastAPI) -> None:
     """Put the gateway's routes ahead of LiteLLM's and close every route that would reach a model
-    without the gateway's policy (plugins.surfaces)."""
+    without the gateway's policy (plugins.surfaces.route_table)."""
     routes = [
         *(MultipartChatRoute(path) for path in MULTIPART_CHAT_PATHS),
         APIRoute("/health", backend_health, methods=["GET"], tags=["gateway"], summary="Backend reachability"),
@@ -71,7 +71,7 @@ def install_gateway_routes(app: FastAPI) -> None:
         APIRoute("/v1/gateway/surfaces", list_surfaces, methods=["GET"], tags=["gateway"],
                  summary="How every route of this gateway is classified (admin)"),
     ]
-    if gateway_settings("routing").get("block_cloud_passthrough", True):
+    if gateway_settings("routing")["block_cloud_passthrough"]:
         routes += [APIRoute(path, cloud_passthrough_blocked, methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                             include_in_schema=False) for path in CLOUD_PASSTHROUGH_PATHS]
     refused = RefusedSurfaces(app.router.routes, {route.path for route in routes})

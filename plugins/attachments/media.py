@@ -58,7 +58,7 @@ def detect_type(stream: BinaryIO) -> tuple[str, str, str]:
 
 
 def _limit(name: str, default: float) -> float:
-    from plugins.settings import gateway_settings
+    from plugins.platform.settings import gateway_settings
 
     return float(gateway_settings("attachments").get(name, default))
 

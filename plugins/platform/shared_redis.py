@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
 
-from plugins.settings import full_config, gateway_settings
+from plugins.platform.settings import full_config, gateway_settings
 
 log = logging.getLogger("LiteLLM Proxy")  # LiteLLM's proxy logger (litellm._logging), not imported here
 
@@ -46,7 +46,7 @@ def scaling_settings() -> dict[str, Any]:
 
 def key_prefix() -> str:
     """Namespace of the gateway's own Redis keys."""
-    return str(scaling_settings().get("key_prefix", "gateway:"))
+    return str(scaling_settings()["key_prefix"])
 
 
 def redis_target() -> str:
@@ -67,7 +67,7 @@ def enable_response_cache() -> bool:
     import litellm
 
     params = dict((full_config().get("litellm_settings") or {}).get("cache_params") or {})
-    wanted = scaling_settings().get("response_cache", True) is not False
+    wanted = scaling_settings()["response_cache"] is not False
     if not redis_configured() or not params or not wanted or litellm.cache is not None:
         return False
     from litellm.caching.caching import Cache
@@ -103,7 +103,7 @@ class SharedRedis:
         if self._client is None or self._loop is not loop:  # a client's connections belong to one loop
             from litellm._redis import get_redis_async_client
 
-            timeout = float(scaling_settings().get("redis_timeout_s", 1))
+            timeout = float(scaling_settings()["redis_timeout_s"])
             self._client = get_redis_async_client(socket_timeout=timeout, socket_connect_timeout=timeout)
             self._loop = loop
         return self._client
@@ -125,7 +125,7 @@ class SharedRedis:
         return True, result
 
     def _mark_down(self, error: BaseException) -> None:
-        retry_s = float(scaling_settings().get("redis_retry_s", 5))
+        retry_s = float(scaling_settings()["redis_retry_s"])
         self._retry_at = time.monotonic() + retry_s
         if not self._down:
             self._down = True

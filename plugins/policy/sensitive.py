@@ -18,10 +18,10 @@ from collections.abc import Iterable
 
 from fastapi import HTTPException
 
-from plugins import media
-from plugins.admission import local_work
-from plugins.metrics import record
-from plugins.settings import gateway_settings
+from plugins.attachments import media
+from plugins.platform.admission import local_work
+from plugins.platform.metrics import record
+from plugins.platform.settings import gateway_settings
 
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 CARD_PATTERNS = {"credit_card", "visa", "mastercard", "amex", "discover"}
@@ -59,9 +59,9 @@ def _patterns() -> tuple[tuple[str, re.Pattern], ...]:
     from litellm.proxy.guardrails.guardrail_hooks.litellm_content_filter.patterns import get_compiled_pattern
 
     settings = gateway_settings("escalation")
-    compiled = [(name, get_compiled_pattern(name)) for name in settings.get("litellm_patterns") or []]
-    compiled += [(name, re.compile(regex)) for name, regex in (settings.get("patterns") or {}).items()]
-    keywords = [re.escape(word) for word in settings.get("keywords") or []]
+    compiled = [(name, get_compiled_pattern(name)) for name in settings["litellm_patterns"] or []]
+    compiled += [(name, re.compile(regex)) for name, regex in (settings["patterns"] or {}).items()]
+    keywords = [re.escape(word) for word in settings["keywords"] or []]
     if keywords:
         compiled.append(("keyword", re.compile(r"\b(?:" + "|".join(keywords) + r")\b", re.IGNORECASE)))
     return tuple(compiled)
@@ -136,7 +136,7 @@ def _ocr_engine():
 def _ocr(image) -> str:
     import numpy as np
 
-    max_side = int(gateway_settings("escalation").get("ocr_max_side", 1600))
+    max_side = int(gateway_settings("escalation")["ocr_max_side"])
     image.thumbnail((max_side, max_side))
     result, _ = _ocr_engine()(np.array(image.convert("RGB")))
     return " ".join(line[1] for line in result or [])
@@ -148,14 +148,14 @@ def _pdf_text(data: bytes) -> tuple[str, bool]:
     import pypdfium2.raw as pdfium_c
 
     settings = gateway_settings("escalation")
-    max_side = int(settings.get("ocr_max_side", 1600))
-    ocr_budget = int(settings.get("ocr_max_pages", 5))
+    max_side = int(settings["ocr_max_side"])
+    ocr_budget = int(settings["ocr_max_pages"])
     try:
         document = pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError as error:
         raise HTTPException(400, f"PDF could not be opened for the sensitive-data check: {error}") from None
     try:
-        if len(document) > int(settings.get("max_pages", 200)):
+        if len(document) > int(settings["max_pages"]):
             return "", False
         texts, complete = [], True
         for page in document:
@@ -176,7 +176,7 @@ def _pdf_text(data: bytes) -> tuple[str, bool]:
 def attachment_text(kind: str, data: bytes) -> tuple[str, bool]:
     """(text read locally from an image or a PDF, whether all of it could be read)."""
     if kind == "image":
-        max_side = int(gateway_settings("escalation").get("ocr_max_side", 1600))
+        max_side = int(gateway_settings("escalation")["ocr_max_side"])
         return _ocr(media.open_image(data, draft_side=max_side)), True
     if kind == "pdf":
         return _pdf_text(data)
@@ -196,11 +196,11 @@ async def scan_request(texts: list[str], attachments: list) -> list[str]:
     settings = gateway_settings("escalation")
     found = find_sensitive(texts)
     readable = [item for item in attachments if item.kind in ("image", "pdf")]
-    if found or not readable or not settings.get("scan_attachments", True):
+    if found or not readable or not settings["scan_attachments"]:
         return found
     try:
         results = await asyncio.wait_for(asyncio.gather(*(_scan_attachment(item) for item in readable)),
-                                         timeout=float(settings.get("scan_timeout_s", 60)))
+                                         timeout=float(settings["scan_timeout_s"]))
     except asyncio.TimeoutError:
         return ["scan-incomplete"]
     return list(dict.fromkeys(kind for kinds in results for kind in kinds))

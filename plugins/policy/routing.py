@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plugins.errors import GatewayError
-from plugins.settings import full_config, gateway_settings
+from plugins.platform.errors import GatewayError
+from plugins.platform.settings import full_config, gateway_settings
 
 TASKS = ("chat", "vision", "ocr")
 PRIVACY_MODES = ("strict", "flexible")
@@ -34,7 +34,7 @@ class RouteDecision:
 
 def group_table() -> dict[str, dict[str, str]]:
     """task -> privacy -> model group, from the config."""
-    return gateway_settings("routing").get("groups") or {}
+    return gateway_settings("routing")["groups"] or {}
 
 
 def groups_by_name() -> dict[str, tuple[str, str]]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import Depends, HTTPException, Request
 from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
 
-from plugins.multipart import body_from_form, is_multipart, request_limit_bytes, uploaded_files
 from plugins.pipeline import key_scope, plan_request
+from plugins.surfaces.multipart import body_from_form, is_multipart, request_limit_bytes, uploaded_files
 
 
 def _deployments(group: str) -> list[str]:

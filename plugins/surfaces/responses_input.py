@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugins.errors import GatewayError
+from plugins.platform.errors import GatewayError
 
 
 def _part(part: Any) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugins.errors import GatewayError
-from plugins.metrics import record
-from plugins.routing import RouteDecision, embedding_groups, is_embedding_deployment, privacy_of_group
-from plugins.settings import full_config, gateway_settings
+from plugins.platform.errors import GatewayError
+from plugins.platform.metrics import record
+from plugins.platform.settings import full_config, gateway_settings
+from plugins.policy.routing import RouteDecision, embedding_groups, is_embedding_deployment, privacy_of_group
 
 FALLBACK_SETTINGS = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "default_fallbacks")
 # Body fields that would choose a provider, an endpoint or credentials for the call: never the client's.
@@ -31,7 +31,7 @@ def provider_of(litellm_params: dict[str, Any]) -> str:
 
 
 def local_providers() -> list[str]:
-    return list(gateway_settings("routing").get("local_providers") or ["ollama", "ollama_chat"])
+    return list(gateway_settings("routing")["local_providers"] or ["ollama", "ollama_chat"])
 
 
 def is_local(deployment: dict[str, Any]) -> bool:

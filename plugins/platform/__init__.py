@@ -1,0 +1,1 @@
+"""What every part uses: settings, errors, audit, health, metrics, shared Redis, admission."""

@@ -1,0 +1,1 @@
+"""The decision: task, privacy, group, parameters, sensitive data, strict-stays-local."""

@@ -1,0 +1,1 @@
+"""One adapter per API shape, the route table and the request guard at the door."""
