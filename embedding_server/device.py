@@ -71,7 +71,7 @@ def set_tf32(enabled: bool) -> None:
     import torch
 
     matmul, conv = torch.backends.cuda.matmul, getattr(torch.backends.cudnn, "conv", None)
-    if hasattr(matmul, "fp32_precision") and hasattr(conv, "fp32_precision"):  # torch >= 2.9
+    if conv is not None and hasattr(matmul, "fp32_precision") and hasattr(conv, "fp32_precision"):  # torch >= 2.9
         matmul.fp32_precision = conv.fp32_precision = "tf32" if enabled else "ieee"
     else:  # older torch
         matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = enabled

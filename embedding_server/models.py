@@ -157,8 +157,8 @@ class TextEncoder(EmbeddingModel):
 
     @property
     def max_tokens(self) -> int:
-        limit = self.spec.options.get("max_tokens") or getattr(self.processor, "model_max_length", 512)
-        return int(min(limit, 1_000_000))
+        limit: int = self.spec.options.get("max_tokens") or getattr(self.processor, "model_max_length", 512) or 512
+        return int(min(int(limit), 1_000_000))
 
     def forward(self, modality: str, items: list[str]) -> tuple[Any, list[int]]:
         import torch
@@ -213,7 +213,7 @@ class ClapEncoder(EmbeddingModel):
     def _load(self) -> None:
         super()._load()
         extractor = self.processor.feature_extractor
-        self.sampling_rate = int(getattr(extractor, "sampling_rate", None) or type(self).sampling_rate)
+        self.sampling_rate = int(getattr(extractor, "sampling_rate", None) or type(self).sampling_rate)  # type: ignore[misc]
         self.max_samples = int(getattr(extractor, "nb_max_samples", 0) or 0)
 
     def output_dimensions(self, config: Any) -> int:

@@ -67,10 +67,11 @@ def inside_proxy() -> bool:
 
 def litellm_error(error: EmbeddingError, model: str) -> Exception:
     """The LiteLLM exception the proxy turns into `error.status_code`."""
-    args = dict(message=error.message, llm_provider=PROVIDER, model=model)
+    args: dict[str, Any] = dict(message=error.message, llm_provider=PROVIDER, model=model)
     status = error.status_code
+    mapped: Any
     if status == 400:
-        mapped: Exception = litellm.BadRequestError(**args)
+        mapped = litellm.BadRequestError(**args)
     elif status == 404:
         mapped = litellm.NotFoundError(**args)
     elif status == 429:

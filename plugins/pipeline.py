@@ -37,7 +37,7 @@ def _key_settings(user_api_key_dict: Any) -> dict:
 def _wants_escalation_check(data: dict, headers: dict[str, str], user_api_key_dict: Any) -> bool:
     """Escalation runs unless config or the key turn it off, or an allowed key skips it for one request."""
     settings = gateway_settings("escalation")
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
     lowered = {key.lower(): value for key, value in headers.items()}
     override = data.pop("escalation", None) or metadata.pop("escalation", None) or lowered.get("x-escalation")
     if not settings["enabled"] or _key_settings(user_api_key_dict).get("escalation") is False:
@@ -105,7 +105,7 @@ async def plan_request(
     attachments = [attachment for _, _, attachment in found]
     sensitive: list[str] = []
     if decision.privacy == "flexible" and check:
-        sensitive = await scan_request(request_texts(data, messages), attachments)
+        sensitive = await scan_request(request_texts(data, messages), attachments, key_scope)
         if sensitive:
             decision = routing.escalate_to_strict(decision, f"{escalation_reason(sensitive)}:" + "+".join(sensitive))
             for name in ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks"):

@@ -98,3 +98,25 @@ def test_clean_text_pdf_stays_flexible(gateway, ollama, gemini):
     data = media.pdf_document([("text", "Minutes of the garden committee."), ("text", "Roses need water.")])
     explained = _pdf_request(gateway, data).json()
     assert explained["privacy"] == "flexible" and not explained["escalated"]
+
+
+def test_a_resent_image_is_not_scanned_again(gateway, ollama, gemini):
+    """The scan verdict is cached per key and content: the second request costs no OCR."""
+    image = media.text_image("Nothing personal in this picture", (900, 120))
+
+    def scans() -> float:
+        text = httpx.get(gateway.url("/metrics"), headers=gateway.auth, timeout=30).text
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("gateway_escalation_scan_seconds_count"))
+
+    def send() -> httpx.Response:
+        parts = [{"type": "text", "text": "Describe"}, {"type": "image", "file_index": 0}]
+        return httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=120, data={
+            "privacy_mode": "flexible", "messages": json.dumps([{"role": "user", "content": parts}])},
+            files={"files": ("a.png", image, "image/png")})
+
+    before = scans()
+    assert send().status_code == 200
+    assert scans() == before + 1
+    assert send().status_code == 200
+    assert scans() == before + 1

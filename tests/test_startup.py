@@ -4,8 +4,11 @@ the gateway's settings stops the start with the key named."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -16,9 +19,8 @@ IMPORTS = ["plugins.hook", "plugins.attachments", "plugins.pipeline", "plugins.s
            "plugins.platform.shared_redis", "plugins.embeddings_provider"]
 
 
-@pytest.mark.parametrize("module", IMPORTS)
-def test_importing_a_plugin_changes_nothing(module):
-    code = (f"import {module}, litellm\n"
+def test_importing_the_plugins_changes_nothing():
+    code = (f"import {', '.join(IMPORTS)}, litellm\n"
             "from litellm.proxy.proxy_server import app\n"
             "assert litellm.cache is None, litellm.cache\n"
             "assert not any(getattr(r, 'path', '') == '/v1/route/explain' for r in app.router.routes)\n"
@@ -40,3 +42,47 @@ def test_a_typo_in_the_gateway_settings_stops_the_start(ollama, gemini, tiny_mod
         gateway.start(timeout_s=90)
     gateway.close()
     assert "gateway.escalation.ocr_max_pagse" in str(failed.value)
+
+
+def test_no_outbound_call_at_start(ollama, gemini, tiny_models):
+    """Every proxy variable points at a recording stand-in: nothing is contacted before the first request
+    (no remote price map, no telemetry, no version check, no model hub)."""
+    from tests.conftest import backend_env
+    from tests.gateway_process import deep_merge
+
+    contacted: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def record() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(1)
+                try:
+                    contacted.append(connection.recv(4096))
+                except OSError:
+                    contacted.append(b"")
+
+    thread = threading.Thread(target=record, daemon=True)
+    thread.start()
+    proxy = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    env = {**backend_env(ollama, gemini), "LITELLM_LOCAL_MODEL_COST_MAP": "", "HF_HUB_OFFLINE": "",
+           **{name: proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                                       "all_proxy")},
+           "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    gateway = Gateway(config_overrides=deep_merge(tiny_models, {}), env=env)
+    try:
+        gateway.start()
+        time.sleep(5)  # background start-up work (model loading, schedulers) has had its chance
+        assert contacted == [], contacted
+    finally:
+        stop.set()
+        gateway.close()
+        listener.close()

@@ -165,7 +165,7 @@ async def _place_flexible(attachments: list[Attachment], settings: dict, key_sco
 
 
 def _reject_remote_references(part: dict) -> None:
-    file = part.get("file") if isinstance(part.get("file"), dict) else {}
+    file: dict = part["file"] if isinstance(part.get("file"), dict) else {}
     if part.get("type") == "file" and file.get("file_id"):
         raise HTTPException(422, "privacy_mode=strict cannot use a cloud file_id; send the file itself.")
 
@@ -195,7 +195,7 @@ def collect_attachments(messages: Any) -> Found:
         content = message.get("content") if isinstance(message, dict) else None
         for position, part in enumerate(content if isinstance(content, list) else []):
             attachment = _from_part(part) if isinstance(part, dict) else None
-            if attachment:
+            if attachment and isinstance(content, list):
                 found.append((content, position, attachment))
     return found
 

@@ -15,7 +15,7 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from fastapi import HTTPException
 
@@ -71,9 +71,9 @@ class UploadCache:
                 entry = UploadedFile(**json.loads(raw))
                 if entry.expires_at > time.time():
                     return entry
-        entry = self._entries.get((scope, sha256))  # without Redis, or put while Redis was down
-        if entry and entry.expires_at > time.time():
-            return entry
+        kept = self._entries.get((scope, sha256))  # without Redis, or put while Redis was down
+        if kept and kept.expires_at > time.time():
+            return kept
         self._entries.pop((scope, sha256), None)
         return None
 
@@ -100,7 +100,7 @@ class FileApi:
 
     def __init__(self, cache: UploadCache | None = None) -> None:
         self.cache = cache or UploadCache()  # in-memory; the gateway's own instance is built below
-        self._client = None
+        self._client: Any = None
 
     @property
     def client(self):

@@ -110,7 +110,7 @@ def fit_image(data: bytes, max_side: int, max_bytes: int, quality: int) -> tuple
     image = open_image(data, draft_side=max_side)
     fits = max(image.size) <= max_side and len(data) <= max_bytes and image.format in ("JPEG", "PNG")
     if fits:
-        return data, Image.MIME[image.format]
+        return data, Image.MIME[str(image.format)]
     image = image.convert("RGB")
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     output = io.BytesIO()

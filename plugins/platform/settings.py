@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "escalation": {
         "enabled": True, "litellm_patterns": [], "patterns": ANY, "keywords": [], "scan_attachments": True,
-        "ocr_max_side": 1600, "ocr_max_pages": 5, "max_pages": 200, "scan_timeout_s": 60,
+        "ocr_max_side": 1600, "ocr_max_pages": 5, "max_pages": 200, "scan_timeout_s": 60, "scan_cache_s": 3600,
         "override_key_aliases": [],
     },
     "audit": {"enabled": True, "sink": "stdout", "path": "gateway-audit.log"},

@@ -93,7 +93,7 @@ class SharedRedis:
 
     def __init__(self, purpose: str) -> None:
         self.purpose = purpose
-        self._client = None
+        self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._down = False
         self._retry_at = 0.0

@@ -75,7 +75,7 @@ def privacy_of_group(group: str) -> str | None:
 
 def _pop_carried(data: dict[str, Any], headers: dict[str, str], field: str, header: str) -> tuple[Any, str | None]:
     """Take `field` out of body and metadata (both are stripped) and return the winning value and its carrier."""
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
     from_body = data.pop(field, None)
     from_metadata = metadata.pop(field, None)
     from_header = headers.get(header)

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
+import json
 import re
 import time
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 from fastapi import HTTPException
 
@@ -183,23 +186,86 @@ def attachment_text(kind: str, data: bytes) -> tuple[str, bool]:
     return "", True
 
 
-async def _scan_attachment(attachment) -> list[str]:
+class ScanCache:
+    """Verdicts of attachment scans by (key, sha256 of the bytes, escalation settings): a re-sent image
+    costs no OCR. In Redis when configured (shared by replicas), else in this process; entries expire
+    after `gateway.escalation.scan_cache_s`. Holds kinds of data found, never the text."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, list[str]]] = {}
+        self._redis: Any = None
+        self._redis_checked = False
+
+    @staticmethod
+    def key(scope: str, sha256: str) -> str:
+        settings = json.dumps(gateway_settings("escalation"), sort_keys=True, default=str)
+        digest = hashlib.sha256(f"{scope}\0{sha256}\0{settings}".encode()).hexdigest()[:40]
+        return f"scan:{digest}"
+
+    def _shared(self) -> Any:
+        if not self._redis_checked:
+            from plugins.platform.shared_redis import shared_redis
+
+            self._redis, self._redis_checked = shared_redis("sensitive-data scan cache"), True
+        return self._redis
+
+    async def get(self, key: str) -> list[str] | None:
+        redis = self._shared()
+        if redis is not None:
+            from plugins.platform.shared_redis import key_prefix
+
+            ok, raw = await redis.run(lambda client: client.get(key_prefix() + key))
+            if ok:
+                return json.loads(raw) if raw else None
+        expires, kinds = self._entries.get(key, (0.0, []))
+        return list(kinds) if expires > time.time() else None
+
+    async def put(self, key: str, kinds: list[str]) -> None:
+        ttl = int(gateway_settings("escalation")["scan_cache_s"])
+        if ttl <= 0:
+            return
+        redis = self._shared()
+        if redis is not None:
+            from plugins.platform.shared_redis import key_prefix
+
+            ok, _ = await redis.run(lambda client: client.set(key_prefix() + key, json.dumps(kinds), ex=ttl))
+            if ok:
+                return
+        now = time.time()
+        if len(self._entries) >= 10000:
+            self._entries = {name: entry for name, entry in self._entries.items() if entry[0] > now}
+        self._entries[key] = (now + ttl, list(kinds))
+
+
+@functools.lru_cache(maxsize=1)
+def scan_cache() -> ScanCache:
+    return ScanCache()
+
+
+async def _scan_attachment(attachment, scope: str) -> list[str]:
+    key = ScanCache.key(scope, attachment.sha256)
+    cached = await scan_cache().get(key)
+    if cached is not None:
+        return cached
     started = time.monotonic()
     text, complete = await local_work().run(attachment_text, attachment.kind, attachment.read())
     record("scan_seconds", attachment.kind, value=time.monotonic() - started)
-    return find_sensitive([text]) + ([] if complete else ["unscanned-pages"])
+    kinds = find_sensitive([text]) + ([] if complete else ["unscanned-pages"])
+    await scan_cache().put(key, kinds)
+    return kinds
 
 
-async def scan_request(texts: list[str], attachments: list) -> list[str]:
+async def scan_request(texts: list[str], attachments: list, scope: str = "") -> list[str]:
     """Kinds of sensitive data in the request's texts and its image/PDF attachments, read locally and
-    concurrently within the local-work pool. A part that cannot be read in time counts as found."""
+    concurrently within the local-work pool (verdicts cached per key and content). A part that cannot
+    be read in time counts as found."""
     settings = gateway_settings("escalation")
     found = find_sensitive(texts)
     readable = [item for item in attachments if item.kind in ("image", "pdf")]
     if found or not readable or not settings["scan_attachments"]:
         return found
     try:
-        results = await asyncio.wait_for(asyncio.gather(*(_scan_attachment(item) for item in readable)),
+        results = await asyncio.wait_for(asyncio.gather(*(_scan_attachment(item, scope) for item in readable)),
                                          timeout=float(settings["scan_timeout_s"]))
     except asyncio.TimeoutError:
         return ["scan-incomplete"]

@@ -13,6 +13,7 @@ LiteLLM's model-access checks see the same model a `/v1/embeddings` call would n
 import base64
 import json
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -23,6 +24,7 @@ from litellm.proxy.common_utils.http_parsing_utils import safe_set_request_parse
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
+from starlette.types import Message
 
 from embedding_server import EmbeddingError, InvalidInput
 from embedding_server.schemas import SeedEmbeddingResponse, TextEmbeddingRequest, parse_bool, seed_response
@@ -91,7 +93,7 @@ async def read_upload(request: Request) -> tuple[bytes, dict[str, str]]:
     received = 0
     receive = request.receive
 
-    async def limited_receive() -> dict:
+    async def limited_receive() -> Message:
         nonlocal received
         message = await receive()
         received += len(message.get("body", b""))
@@ -172,7 +174,7 @@ async def list_embedding_models(key: AuthorizedKey) -> dict[str, Any]:
 
 def embedding_routes() -> list[APIRoute]:
     """The seed routes, placed ahead of LiteLLM's by `plugins.surfaces.routes`."""
-    tags = ["embeddings"]
+    tags: list[str | Enum] = ["embeddings"]
     text_doc = {"requestBody": {"content": {"application/json": {"schema": TextEmbeddingRequest.model_json_schema()}}}}
     upload_doc = {"requestBody": {"content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"],

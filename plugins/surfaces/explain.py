@@ -26,7 +26,7 @@ async def explain_route(request: Request, user_api_key_dict=Depends(user_api_key
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > request_limit_bytes() + 1024 * 1024:
         raise HTTPException(413, "Request body exceeds the request limit.")
-    files = []
+    files: list = []
     if is_multipart(request.scope):
         form = await request.form(max_part_size=request_limit_bytes())
         body, files = body_from_form(form)

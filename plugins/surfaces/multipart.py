@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.routing import Match, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from plugins.platform.errors import GatewayError, error_response
 from plugins.platform.settings import gateway_settings
@@ -74,7 +74,7 @@ class LimitedBody:
     def __init__(self, receive: Receive, limit: int) -> None:
         self.receive, self.limit, self.received, self.tail = receive, limit, 0, b""
 
-    async def __call__(self) -> dict:
+    async def __call__(self) -> Message:
         message = await self.receive()
         chunk = message.get("body", b"")
         self.received += len(chunk)
@@ -236,7 +236,7 @@ class MultipartChatRoute(Route):
         headers += [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
         sent = False
 
-        async def receive_json() -> dict:
+        async def receive_json() -> Message:
             nonlocal sent
             if not sent:
                 sent = True

@@ -177,8 +177,8 @@ class RequestGuard:
             await GatewayError(400, f"Body is not valid JSON: {str(error)[:200]}").response()(scope, receive, send)
             return
         if not isinstance(parsed, dict):
-            message = f"Body must be a JSON object, not {type(parsed).__name__ if parsed is not None else 'empty'}."
-            await GatewayError(400, message).response()(scope, receive, send)
+            kind = type(parsed).__name__ if parsed is not None else "empty"
+            await GatewayError(400, f"Body must be a JSON object, not {kind}.").response()(scope, receive, send)
             return
         if not json_depth_ok(parsed):
             await GatewayError(400, f"Body nests deeper than {MAX_JSON_DEPTH} levels.").response()(scope, receive, send)
