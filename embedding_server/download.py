@@ -1,4 +1,5 @@
-"""`scripts/download_models`: fetch the configured embedding models into the Hugging Face cache.
+"""`scripts/download_models`: fetch the configured embedding models and the transcription model
+(`gateway.transcription.source`, faster-whisper) into the Hugging Face cache.
 
 The gateway loads models with `from_pretrained`, which reads this same cache, so after this has
 run the gateway starts without network access (set HF_HUB_OFFLINE=1 to make sure). Only the files
@@ -17,6 +18,9 @@ import yaml
 from embedding_server.settings import ModelSpec, parse_settings
 
 CONFIG_SUFFIXES = (".json", ".model", ".txt", ".py")
+TRANSCRIPTION = "transcription"  # the name that selects gateway.transcription.source
+# What faster-whisper reads from a model repo (its own download_model list), so its offline load finds them.
+WHISPER_FILES = ["config.json", "preprocessor_config.json", "model.bin", "tokenizer.json", "vocabulary.*"]
 
 
 def files_to_fetch(repo_files: list[str]) -> list[str]:
@@ -38,21 +42,43 @@ def download(spec: ModelSpec, revision: str | None = None) -> Path | None:
     return Path(snapshot_download(spec.source, revision=revision, allow_patterns=files))
 
 
+def download_transcription(source: str, revision: str | None = None) -> Path | None:
+    """Download a faster-whisper model (a name such as large-v3-turbo, or a hub id) with progress bars."""
+    from faster_whisper.utils import available_models
+    from huggingface_hub import snapshot_download
+
+    if Path(source).expanduser().is_dir():
+        print(f"{TRANSCRIPTION}: {source} is a local directory; nothing to download.")
+        return None
+    if "/" not in source and source not in available_models():
+        raise ValueError(f"unknown faster-whisper model {source!r}; names: {', '.join(available_models())}")
+    from faster_whisper.utils import _MODELS
+
+    repo = source if "/" in source else _MODELS[source]
+    print(f"{TRANSCRIPTION}: downloading {source} ({repo})")
+    return Path(snapshot_download(repo, revision=revision, allow_patterns=WHISPER_FILES))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="*", help="model groups to fetch (default: all in gateway.embeddings.models)")
+    parser.add_argument("models", nargs="*", help="model groups to fetch, or 'transcription' (default: all "
+                        "in gateway.embeddings.models, and the transcription model)")
     parser.add_argument("--config", default="litellm_config.yaml", help="gateway config (default: %(default)s)")
     parser.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
     args = parser.parse_args(argv)
     config = yaml.safe_load(Path(args.config).read_text()) or {}
     settings = parse_settings((config.get("gateway") or {}).get("embeddings"))
-    unknown = sorted(set(args.models) - set(settings.models))
+    transcription = ((config.get("gateway") or {}).get("transcription") or {}).get("source")
+    unknown = sorted(set(args.models) - set(settings.models) - {TRANSCRIPTION})
     if unknown:
         parser.error(f"unknown model group(s) {unknown}; configured: {sorted(settings.models)}")
     failed = []
-    for name in args.models or list(settings.models):
+    for name in args.models or [*settings.models, *([TRANSCRIPTION] if transcription else [])]:
         try:
-            where = download(settings.models[name], args.revision)
+            if name == TRANSCRIPTION:
+                where = download_transcription(str(transcription or "large-v3-turbo"), args.revision)
+            else:
+                where = download(settings.models[name], args.revision)
             if where:
                 print(f"{name}: ready in {where}")
         except Exception as error:  # keep going: one unreachable model should not stop the others

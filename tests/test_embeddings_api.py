@@ -160,12 +160,19 @@ def test_seed_audio_route_decodes_common_formats(gateway, fmt, name):
     assert (response.json()["model"], response.json()["dimensions"]) == ("clap", TINY_DIMS["clap"])
 
 
+def test_seed_route_without_its_file_field_is_422(gateway):
+    """A required field missing is a 422, as FastAPI answers every other validation failure."""
+    response = httpx.post(gateway.url("/v1/embeddings/image"), headers=gateway.auth, timeout=30,
+                          files={"other": ("x.png", IMAGE, "image/png")})
+    assert response.status_code == 422, response.text
+    assert "field 'file' is required" in error_of(response)
+
+
 @pytest.mark.parametrize("route, kwargs, message", [
     ("/v1/embeddings/text", {"json": {"text": []}}, "input is empty"),
     ("/v1/embeddings/text", {"json": {"words": "x"}}, 'Field "text" is required'),
     ("/v1/embeddings/text", {"content": b"{no", "headers": {"content-type": "application/json"}}, "not valid JSON"),
     ("/v1/embeddings/image", {"files": {"file": ("x.png", b"garbage", "image/png")}}, "not a decodable image"),
-    ("/v1/embeddings/image", {"files": {"other": ("x.png", IMAGE, "image/png")}}, "field 'file' is required"),
     ("/v1/embeddings/audio", {"files": {"file": ("x.wav", b"garbage", "audio/wav")}}, "not decodable audio"),
 ])
 def test_seed_routes_reject_bad_input_with_400(gateway, route, kwargs, message):

@@ -22,6 +22,7 @@ from google.genai import errors as genai_errors  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from tests.emulators import Fault, GeminiEmulator, OllamaEmulator  # noqa: E402
+from tests.emulators.gemini import DEFAULT_THOUGHTS  # noqa: E402
 
 KEY = "test-gemini-key"
 OTHER_KEY = "other-gemini-key"
@@ -242,7 +243,7 @@ def test_litellm_gemini_request_shape(gemini_emu):
     reply = litellm.completion(**gemini_args(gemini_emu), messages=[
         {"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello there"}])
     assert reply.choices[0].message.content == "gemini-2.5-flash says: hello there"
-    assert reply.choices[0].finish_reason == "stop" and reply.usage.completion_tokens == 4
+    assert reply.choices[0].finish_reason == "stop" and reply.usage.completion_tokens == 4 + DEFAULT_THOUGHTS
     (record,) = gemini_emu.requests
     assert record.path == "/v1beta/models/gemini-2.5-flash:generateContent" and record.query == {}
     assert record.headers["x-goog-api-key"] == KEY  # the key travels in the header, never in the URL
@@ -255,7 +256,9 @@ async def test_litellm_gemini_streams_sse(gemini_emu):
                                        messages=[{"role": "user", "content": "one two"}])
     chunks = [chunk async for chunk in stream]
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text == "gemini-2.5-flash says: one two" and chunks[-1].usage.completion_tokens == 4
+    assert text == "gemini-2.5-flash says: one two"
+    # 2.5 models think by default; LiteLLM counts the thinking tokens as completion tokens, as Google bills them
+    assert chunks[-1].usage.completion_tokens == 4 + DEFAULT_THOUGHTS
     (record,) = gemini_emu.requests
     assert record.path.endswith(":streamGenerateContent") and record.query == {"alt": "sse"}
 
@@ -278,8 +281,32 @@ def test_litellm_gemini_inline_image_and_max_tokens(gemini_emu):
         {"role": "user", "content": [{"type": "text", "text": "what?"}, image_part(image)]}])
     expected = f"gemini-2.5-flash says: what? [inlineData: image/png {len(image)} bytes]"
     assert reply.choices[0].message.content == expected
-    short = litellm.completion(**gemini_args(gemini_emu), max_tokens=2, messages=HELLO)
+    short = litellm.completion(**gemini_args(gemini_emu), max_tokens=2, reasoning_effort="disable", messages=HELLO)
     assert short.choices[0].finish_reason == "length" and short.choices[0].message.content == "gemini-2.5-flash says:"
+
+
+def test_gemini_thinking_spends_the_output_budget(gemini_emu):
+    """2.5 models think by default and thinking counts against maxOutputTokens (Gemini API docs, "Thinking"):
+    a short limit without a thinking budget ends with MAX_TOKENS and no parts."""
+    url = f"{gemini_emu.base_url}/v1beta/models/gemini-2.5-flash:generateContent"
+    body = {**text_body("hello"), "generationConfig": {"maxOutputTokens": 10}}
+    reply = httpx.post(url, headers={"x-goog-api-key": KEY}, json=body).json()
+    assert reply["candidates"][0]["finishReason"] == "MAX_TOKENS"
+    assert "parts" not in reply["candidates"][0]["content"] and reply["usageMetadata"]["thoughtsTokenCount"] > 0
+    body["generationConfig"]["thinkingConfig"] = {"thinkingBudget": 0}
+    reply = httpx.post(url, headers={"x-goog-api-key": KEY}, json=body).json()
+    assert reply["candidates"][0]["content"]["parts"][0]["text"]
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"presencePenalty": 0.5}, "Penalty is not enabled"),
+    ({"maxOutputTokens": "ten"}, "TYPE_INT32"),
+    ({"bogusField": 1}, "Unknown name"),
+])
+def test_gemini_generation_config_is_checked(gemini_emu, config, message):
+    url = f"{gemini_emu.base_url}/v1beta/models/gemini-2.5-flash:generateContent"
+    response = httpx.post(url, headers={"x-goog-api-key": KEY}, json={**text_body("hi"), "generationConfig": config})
+    assert response.status_code == 400 and message in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(("headers", "params", "status", "error"), [

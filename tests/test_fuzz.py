@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from tests import media
 
-OWN_ROUTES = r"^/(health|v1/route/explain|v1/embeddings/(text|image|audio|models))$"
+OWN_ROUTES = (r"^/(health|v1/route/explain|v1/embeddings/(text|image|audio|models)"
+              r"|v1/audio/(transcriptions|translations))$")
 CASES = {"schemathesis": 0, "multipart": 0}
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests import openai_schemas
 from tests.emulators import Fault
-from tests.helpers import chat_bodies, gemini_calls
+from tests.helpers import camel, chat_bodies, gemini_calls
 
 HELLO = [{"role": "user", "content": "hello"}]
 
@@ -89,15 +89,13 @@ def test_errors_match_the_spec_and_the_sdk_classes(gateway, ollama, gemini, body
     assert gemini_calls(gemini) == []
 
 
-def test_unsupported_media_is_422_and_too_large_is_413(gateway, ollama, gemini):
-    from tests import media
-
-    response = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=60, data={
-        "privacy_mode": "strict", "messages": json.dumps([{"role": "user", "content": [
-            {"type": "text", "text": "hi"}, {"type": "audio", "file_index": 0}]}])},
-        files={"files": ("a.wav", media.wav(), "audio/wav")})
-    assert response.status_code == 422
+def test_a_file_strict_cannot_take_is_422(gateway, ollama, gemini):
+    response = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=60, json={
+        "model": "auto", "privacy_mode": "strict", "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "hi"}, {"type": "file", "file": {"file_id": "files/abc123"}}]}]})
+    assert response.status_code == 422, response.text
     valid(response.json(), openai_schemas.ERROR)
+    assert gemini.requests == []
 
 
 def test_rate_limit_429_carries_retry_after(gateway, ollama, gemini):
@@ -135,3 +133,48 @@ def test_embedding_parameters_are_refused_not_ignored(gateway, params, param):
     with pytest.raises(openai.BadRequestError) as refused:
         gateway.client().embeddings.create(model="bge-m3", **params)
     assert refused.value.body["param"] == param
+
+
+def test_gemini_retry_delay_becomes_retry_after_without_blind_retries(gateway, ollama, gemini):
+    body = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "Quota exceeded.", "details": [
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "17s"}]}}
+    gemini.add_fault(Fault(path_pattern="generateContent", status=429, body=body, times=10))
+    response = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=60,
+                          json={"model": "auto", "messages": HELLO, "privacy_mode": "flexible"})
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "17"
+    assert len(gemini_calls(gemini)) == 1
+    valid(response.json(), openai_schemas.ERROR)
+
+
+def test_gemini_unavailable_stays_503(gateway, ollama, gemini):
+    body = {"error": {"code": 503, "status": "UNAVAILABLE", "message": "The model is overloaded."}}
+    gemini.add_fault(Fault(path_pattern="generateContent", status=503, body=body, times=10))
+    response = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=60,
+                          json={"model": "auto", "messages": HELLO, "privacy_mode": "flexible"})
+    assert response.status_code == 503, response.text
+    assert response.headers.get("retry-after")
+    valid(response.json(), openai_schemas.ERROR)
+
+
+def test_short_max_tokens_still_gets_an_answer_from_gemini(gateway, ollama, gemini):
+    """Gemini 2.5 would spend a short budget on thinking; the gateway gives the limit to the answer."""
+    reply = gateway.client().chat.completions.create(model="auto", messages=HELLO, max_tokens=6,
+                                                     extra_body={"privacy_mode": "flexible"})
+    assert reply.choices[0].message.content
+    config = camel(gemini_calls(gemini)[-1].body)["generationConfig"]
+    assert config["thinkingConfig"]["thinkingBudget"] == 0
+
+
+def test_thinking_models_answer_with_reasoning_content(gateway, ollama, gemini):
+    """qwen3 models think by default on a real Ollama: the thinking comes back as reasoning_content."""
+    body = {"model": "vision-strict", "messages": HELLO}
+    reply = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, json=body, timeout=60).json()
+    valid(reply, openai_schemas.CHAT_COMPLETION)
+    assert reply["choices"][0]["message"]["content"].startswith("qwen3-vl:8b says:")
+    assert reply["choices"][0]["message"]["reasoning_content"]
+    streamed = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=60,
+                          json={**body, "stream": True})
+    chunks = _chunks(streamed)
+    assert any(choice["delta"].get("reasoning_content") for chunk in chunks for choice in chunk["choices"])
+    assert "".join(choice["delta"].get("content") or "" for chunk in chunks for choice in chunk["choices"])

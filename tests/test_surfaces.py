@@ -22,7 +22,7 @@ REFUSED = [
                               "messages": [{"role": "user", "content": IBAN}]}),
     ("POST", "/v1/messages/count_tokens", {"model": "chat-flexible", "messages": [{"role": "user", "content": IBAN}]}),
     ("POST", "/v1/audio/speech", {"model": "chat-flexible", "input": IBAN, "voice": "alloy"}),
-    ("POST", "/v1/audio/transcriptions", {"model": "chat-flexible"}),
+    ("POST", "/audio/transcriptions", {"model": "chat-flexible"}),  # /v1/audio/transcriptions is served locally
     ("POST", "/v1/images/generations", {"model": "chat-flexible", "prompt": IBAN}),
     ("POST", "/v1/videos", {"model": "chat-flexible", "prompt": IBAN}),
     ("POST", "/interactions", {"model": "chat-flexible", "input": IBAN}),

@@ -40,6 +40,9 @@ class Attachment:
     placement: str = ""
     file_uri: str = ""
     parts: list[dict] = field(default_factory=list)
+    name: str = ""  # the client's file name, only to label a transcript
+    timestamps: bool | None = None  # the part's `timestamps` option (audio/video transcripts)
+    local: dict[str, Any] = field(default_factory=dict)  # what was done locally (transcript, frames), no content
 
     def read(self) -> bytes:
         self.stream.seek(0)
@@ -47,6 +50,7 @@ class Attachment:
 
     def summary(self) -> dict[str, Any]:
         where = {"kind": self.kind, "mime": self.mime, "bytes": self.size, "placement": self.placement}
+        where = {**where, "local": self.local} if self.local else where
         return {**where, "file_uri": self.file_uri} if self.file_uri else where
 
 
@@ -101,6 +105,14 @@ def _from_part(part: dict) -> Attachment | None:
     return None
 
 
+def replace_bytes(attachment: Attachment, data: bytes) -> None:
+    """Swap an attachment's content for a locally transformed copy (a redacted image or PDF)."""
+    attachment.stream = io.BytesIO(data)
+    attachment.size = len(data)
+    attachment.kind, attachment.mime, attachment.detected = media.detect_type(attachment.stream)
+    attachment.sha256 = _hash(attachment.stream)
+
+
 def _data_uri(mime: str, data: bytes) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
@@ -117,7 +129,7 @@ def _inline_part(attachment: Attachment) -> dict:
     return {"type": "file", "file": {"file_data": _data_uri(attachment.mime, data), "format": attachment.mime}}
 
 
-async def _place_strict(attachment: Attachment, settings: dict) -> None:
+async def _place_strict(attachment: Attachment, settings: dict, dry_run: bool = False) -> None:
     strict = settings["strict"] or {}
     max_side = int(strict["max_image_side"])
     max_bytes = int(float(strict["max_image_mb"]) * MB)
@@ -139,6 +151,14 @@ async def _place_strict(attachment: Attachment, settings: dict) -> None:
     elif attachment.kind == "image":
         data, mime = await local_work().run(media.fit_image, attachment.read(), max_side, max_bytes, quality)
         attachment.parts = [_image_part(mime, data)]
+    elif attachment.kind in ("audio", "video"):  # transcribed (and video frames taken) on this machine
+        from plugins.attachments.video import strict_media_parts
+
+        timestamps = attachment.timestamps
+        if timestamps is None:
+            timestamps = bool(gateway_settings("transcription")["timestamps"])
+        attachment.parts, attachment.local = await strict_media_parts(
+            attachment.kind, attachment.read(), attachment.name, timestamps, dry_run)
     else:
         attachment.parts = [_inline_part(attachment)]
 
@@ -188,6 +208,17 @@ def place_as_sent(messages: Any, attachments: list[Attachment], privacy: str) ->
 Found = list[tuple[list, int, Attachment]]  # (content list, position in it, attachment)
 
 
+def _label(part: dict) -> tuple[str, bool | None]:
+    """(file name, `timestamps` option) of an attachment part, for its transcript."""
+    files = uploaded_files.get() or []
+    index = part.get("file_index")
+    name = files[index].filename if isinstance(index, int) and 0 <= index < len(files) else None
+    if name is None and isinstance(part.get("file"), dict):
+        name = part["file"].get("filename")
+    flag = part.get("timestamps")
+    return str(name or "")[:200], flag if isinstance(flag, bool) else None
+
+
 def collect_attachments(messages: Any) -> Found:
     """Every attachment in `messages`, typed from its bytes, with where it sits."""
     found: Found = []
@@ -196,6 +227,7 @@ def collect_attachments(messages: Any) -> Found:
         for position, part in enumerate(content if isinstance(content, list) else []):
             attachment = _from_part(part) if isinstance(part, dict) else None
             if attachment and isinstance(content, list):
+                attachment.name, attachment.timestamps = _label(part)
                 found.append((content, position, attachment))
     return found
 
@@ -217,7 +249,7 @@ async def place_attachments(
     attachments = [attachment for _, _, attachment in found]
     if privacy == "strict":
         for attachment in attachments:
-            await _place_strict(attachment, settings)
+            await _place_strict(attachment, settings, dry_run)
     else:
         await _place_flexible(attachments, settings, key_scope, dry_run)
     if dry_run:

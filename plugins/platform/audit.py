@@ -53,6 +53,7 @@ def audit_record(kwargs: dict, route: dict, response: Any, start_time: Any, end_
         "privacy_applied": route.get("privacy"),
         "rule": route.get("rule"),
         "escalated": route.get("escalated") or None,
+        "redacted": route.get("redacted") or None,
         "group": route.get("group"),
         "deployment": hidden.get("litellm_model_name") or kwargs.get("model"),
         "attachments": route.get("attachment_log") or [],
@@ -65,3 +66,9 @@ def audit_record(kwargs: dict, route: dict, response: Any, start_time: Any, end_
 def write_audit(kwargs: dict, route: dict | None, response: Any, start_time: Any, end_time: Any, error: Any = None):
     if route:
         _write(json.dumps(audit_record(kwargs, route, response, start_time, end_time, error), sort_keys=True))
+
+
+def write_event(fields: dict[str, Any]) -> None:
+    """A line for a request LiteLLM does not log itself (the local `/v1/audio/*` routes): the same keys as
+    every audit line, metadata only."""
+    _write(json.dumps({**audit_record({}, {}, None, None, None, None), **fields}, sort_keys=True, default=str))

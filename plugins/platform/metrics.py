@@ -25,6 +25,7 @@ def series() -> dict[str, Any]:
         "uploads": Counter("gateway_file_api_uploads_total", "Gemini File API uploads", ["outcome"]),
         "scan_seconds": Histogram("gateway_escalation_scan_seconds", "Sensitive-data scan time", ["kind"]),
         "escalations": Counter("gateway_escalations_total", "Requests escalated to strict", ["reason"]),
+        "redactions": Counter("gateway_redactions_total", "Sensitive values replaced by placeholders", ["type"]),
         "cloud_blocked": Counter("gateway_cloud_blocked_total", "Cloud calls the last-step guard refused",
                                  ["surface"]),
         "batch_size": Histogram("gateway_embedding_batch_size", "Inputs per embedding forward pass", ["model"],
@@ -32,6 +33,11 @@ def series() -> dict[str, Any]:
         "queue_items": Gauge("gateway_embedding_queue_items", "Embedding inputs waiting", ["model"],
                              multiprocess_mode="livesum"),
         "embedding_items": Counter("gateway_embedding_items_total", "Inputs embedded", ["model", "modality"]),
+        # use: strict (chat audio/video), scan (flexible escalation check), api (/v1/audio/*)
+        "transcription_audio_seconds": Counter("gateway_transcription_audio_seconds_total",
+                                               "Seconds of audio transcribed locally", ["use"]),
+        "transcription_seconds": Histogram("gateway_transcription_seconds", "Wall time of one local transcription",
+                                           ["use"], buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)),
     }
 
 
@@ -40,7 +46,7 @@ def _safe(action: str, *labels: str, value: float = 1) -> None:
         metric = series()[action].labels(*labels)
     except Exception:  # prometheus_client missing: metrics are optional, the gateway is not
         return
-    if action in ("scan_seconds", "batch_size"):
+    if action in ("scan_seconds", "batch_size", "transcription_seconds"):
         metric.observe(value)
     elif action == "queue_items":
         metric.set(value)
@@ -54,11 +60,15 @@ def record_route(route: dict[str, Any]) -> None:
           "true" if route.get("escalated") else "false", route.get("surface", "chat"))
     if route.get("escalated"):
         _safe("escalations", route["escalated"])
+    for entry in filter(None, (route.get("redacted") or "").split(",")):
+        kind, _, count = entry.partition(":")
+        _safe("redactions", kind, value=float(count or 1))
     for attachment in route.get("attachment_log") or []:
         _safe("attachments", attachment["kind"], attachment["placement"])
         _safe("attachment_bytes", attachment["kind"], attachment["placement"], value=attachment.get("bytes", 0))
 
 
 def record(action: str, *labels: str, value: float = 1) -> None:
-    """Any other series by name: uploads, scan_seconds, cloud_blocked, batch_size, queue_items, embedding_items."""
+    """Any other series by name: uploads, scan_seconds, cloud_blocked, batch_size, queue_items, embedding_items,
+    transcription_audio_seconds, transcription_seconds."""
     _safe(action, *labels, value=value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugins.platform.errors import GatewayError
+from plugins.platform.settings import gateway_settings
 
 BOTH = ("strict", "flexible")
 PENALTIES = "Gemini 2.5 rejects penalties and Ollama's penalty options use a different scale"
@@ -36,6 +37,21 @@ def check_chat_parameters(data: dict[str, Any], privacy: str) -> None:
             raise GatewayError(400, f"Parameter {name}={value!r} is not supported for privacy_mode={privacy}: "
                                f"{reason}. Leave it unset (docs/COMPATIBILITY.md).", param=name,
                                code="unsupported_parameter")
+
+
+def limit_thinking(data: dict[str, Any]) -> None:
+    """Gemini 2.5 thinks by default and its thinking counts against the output limit, so a short
+    `max_tokens` would end in an empty reply. When a client sets a limit and no reasoning effort, the
+    limit goes to the visible answer: `gateway.gemini.thinking_with_max_tokens` (default "disable";
+    "keep" leaves the model's default)."""
+    effort = gateway_settings("gemini")["thinking_with_max_tokens"]
+    limited = any(data.get(name) for name in ("max_tokens", "max_completion_tokens", "max_output_tokens"))
+    if effort == "keep" or not limited or data.get("reasoning_effort") or data.get("thinking"):
+        return
+    if "max_output_tokens" in data:  # Responses API
+        data.setdefault("reasoning", {"effort": effort})
+    else:
+        data["reasoning_effort"] = effort
 
 
 def _is_token_array(value: Any) -> bool:

@@ -16,7 +16,7 @@ from plugins.platform.settings import full_config, gateway_settings
 TASKS = ("chat", "vision", "ocr")
 PRIVACY_MODES = ("strict", "flexible")
 AUTO_MODELS = (None, "", "auto")
-IMAGE_PART_TYPES = ("image_url", "image")
+IMAGE_PART_TYPES = ("image_url", "image", "video")  # a video is seen through its frames
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _validated(value: Any, allowed: tuple[str, ...], name: str) -> str:
 
 
 def has_image_part(messages: Any) -> bool:
-    """True when any message carries an image content part (OpenAI `image_url` or seed `image`)."""
+    """True when any message carries an image content part (OpenAI `image_url`, seed `image` or `video`)."""
     for message in messages or []:
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, list) and any(

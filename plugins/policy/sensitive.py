@@ -1,10 +1,11 @@
-"""Find sensitive data in a request, in its text and inside its images and PDFs.
+"""Find sensitive data in a request, in its text and inside its images, PDFs, audio and video.
 
 Patterns come from LiteLLM's content-filter guardrail library (emails, phones, IBANs, card
 numbers, ...) plus patterns and keywords configured in `gateway.escalation`; matches that carry
 a checksum (cards: Luhn, IBAN: mod 97, Spanish DNI/NIE: check letter) must pass it. Images and
-PDFs are read locally (PDF text layer, else OCR with RapidOCR), so no attachment leaves the
-machine to be inspected.
+PDFs are read locally (PDF text layer, else OCR with RapidOCR), audio is transcribed locally
+(faster-whisper) and video is its transcript plus OCR of its keyframes, so no attachment leaves
+the machine to be inspected.
 """
 
 from __future__ import annotations
@@ -136,13 +137,22 @@ def _ocr_engine():
     return RapidOCR()
 
 
-def _ocr(image) -> str:
+def ocr_lines(image: Any) -> list[tuple[list, str]]:
+    """(box in the image's own pixels, text) of every line OCR reads; the image is read at most
+    `ocr_max_side` large."""
     import numpy as np
 
     max_side = int(gateway_settings("escalation")["ocr_max_side"])
-    image.thumbnail((max_side, max_side))
-    result, _ = _ocr_engine()(np.array(image.convert("RGB")))
-    return " ".join(line[1] for line in result or [])
+    scale = min(1.0, max_side / max(image.size))
+    small = image.convert("RGB")
+    if scale < 1:
+        small = small.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+    result, _ = _ocr_engine()(np.array(small))
+    return [([[x / scale, y / scale] for x, y in line[0]], line[1]) for line in result or []]
+
+
+def _ocr(image: Any) -> str:
+    return " ".join(text for _, text in ocr_lines(image))
 
 
 def _pdf_text(data: bytes) -> tuple[str, bool]:
@@ -177,12 +187,20 @@ def _pdf_text(data: bytes) -> tuple[str, bool]:
 
 
 def attachment_text(kind: str, data: bytes) -> tuple[str, bool]:
-    """(text read locally from an image or a PDF, whether all of it could be read)."""
+    """(text read locally from an image, a PDF, audio or video, whether all of it could be read)."""
+    max_side = int(gateway_settings("escalation")["ocr_max_side"])
     if kind == "image":
-        max_side = int(gateway_settings("escalation")["ocr_max_side"])
         return _ocr(media.open_image(data, draft_side=max_side)), True
     if kind == "pdf":
         return _pdf_text(data)
+    if kind == "audio":
+        from plugins.attachments.transcription import Options, as_written, transcriber
+
+        return as_written(transcriber().transcribe(data, Options(use="scan")).text), True
+    if kind == "video":
+        from plugins.attachments.video import video_text
+
+        return video_text(data, lambda jpeg: _ocr(media.open_image(jpeg, draft_side=max_side))), True
     return "", True
 
 
@@ -247,6 +265,10 @@ async def _scan_attachment(attachment, scope: str) -> list[str]:
     cached = await scan_cache().get(key)
     if cached is not None:
         return cached
+    if attachment.kind in ("audio", "video"):  # wait for the model here, not in a pool worker (503 if missing)
+        from plugins.attachments.transcription import transcriber
+
+        await transcriber().ready()
     started = time.monotonic()
     text, complete = await local_work().run(attachment_text, attachment.kind, attachment.read())
     record("scan_seconds", attachment.kind, value=time.monotonic() - started)
@@ -256,12 +278,12 @@ async def _scan_attachment(attachment, scope: str) -> list[str]:
 
 
 async def scan_request(texts: list[str], attachments: list, scope: str = "") -> list[str]:
-    """Kinds of sensitive data in the request's texts and its image/PDF attachments, read locally and
+    """Kinds of sensitive data in the request's texts and its attachments (images, PDFs, audio, video), read locally and
     concurrently within the local-work pool (verdicts cached per key and content). A part that cannot
     be read in time counts as found."""
     settings = gateway_settings("escalation")
     found = find_sensitive(texts)
-    readable = [item for item in attachments if item.kind in ("image", "pdf")]
+    readable = [item for item in attachments if item.kind in ("image", "pdf", "audio", "video")]
     if found or not readable or not settings["scan_attachments"]:
         return found
     try:

@@ -110,7 +110,7 @@ async def read_upload(request: Request) -> tuple[bytes, dict[str, str]]:
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise _error(400, "Multipart field 'file' is required (the image or audio file).", param="file")
+            raise _error(422, "Multipart field 'file' is required (the image or audio file).", param="file")
         data = await upload.read(limit + 1)
         if len(data) > limit:
             raise _error(413, f"File is larger than the {limit}-byte limit per input.", param="file")

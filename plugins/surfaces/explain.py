@@ -50,4 +50,7 @@ async def explain_route(request: Request, user_api_key_dict=Depends(user_api_key
         "requested_privacy": route["requested_privacy"],
         "escalated": route["escalated"] or None,
         "sensitive": route["sensitive"],
+        "action": route["action"],
+        "redacted": route["redacted"] or None,  # types and counts, never values
+        "redaction_boxes": route["redaction_boxes"],
     }

@@ -28,7 +28,7 @@ uploaded_files: ContextVar[list[UploadFile] | None] = ContextVar("uploaded_files
 
 FILE_FIELDS = ("files", "files[]")
 JSON_FIELDS = ("messages", "metadata", "stop", "response_format", "tools", "tool_choice", "stream_options")
-TEXT_FIELDS = ("model", "task", "privacy_mode", "user")
+TEXT_FIELDS = ("model", "task", "privacy_mode", "sensitive_data", "user")
 NUMBER_FIELDS = {"temperature": float, "top_p": float, "max_tokens": int, "max_completion_tokens": int, "seed": int}
 BOOL_FIELDS = ("stream",)
 

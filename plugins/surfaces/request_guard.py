@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -250,19 +252,32 @@ class EnvelopeSend:
         start, body = self._held, b"".join(self._body)
         self._held, self._body = None, []
         assert start is not None
-        status = start["status"]
+        status, retry_after = start["status"], None
         if not more_body:
             rewritten = envelope(status, body, self.path)
             if rewritten is not None:
                 status, body = rewritten
-        headers = [(name, value) for name, value in start.get("headers") or [] if name.lower() != b"content-length"]
+                retry_after = backend_retry_after(body)
+        headers = [(name, value) for name, value in start.get("headers") or [] if name.lower() != b"content-length"
+                   and not (retry_after and name.lower() == b"retry-after")]
         headers.append((b"content-length", str(len(body)).encode()))
+        if retry_after:
+            headers.append((b"retry-after", retry_after.encode()))
         await self.send(_with_retry_after({**start, "status": status, "headers": headers}))
         await self.send({"type": "http.response.body", "body": body, "more_body": more_body})
 
 
+RETRY_DELAY = re.compile(r'retryDelay\\?"?\s*:\s*\\?"(\d+(?:\.\d+)?)s')
+
+
+def backend_retry_after(body: bytes) -> str | None:
+    """The backend's own wait (Gemini's RetryInfo `retryDelay`) in an error, as Retry-After seconds."""
+    found = RETRY_DELAY.search(body.decode(errors="replace"))
+    return str(math.ceil(float(found.group(1)))) if found else None
+
+
 def _with_retry_after(message: Message) -> Message:
-    if message["status"] != 429:
+    if message["status"] not in (429, 503):
         return message
     headers = list(message.get("headers") or [])
     if not any(name.lower() == b"retry-after" for name, _ in headers):
@@ -293,6 +308,8 @@ def envelope(status: int, body: bytes, path: str) -> tuple[int, bytes] | None:
     if "Rejected Request" in message and status in (400, 401, 403):  # LiteLLM's own client-credential check
         status, fields["type"], fields["message"] = 400, "invalid_request_error", message.replace(
             "Authentication Error, ", "")
+    if status == 500 and ("UNAVAILABLE" in message or "ServiceUnavailable" in message):  # backend 503, kept as 503
+        status, fields["type"] = 503, "api_error"
     if status == 404 and path.startswith(("/v1/models/", "/models/")):
         fields["code"] = "model_not_found"
     if status == 404 and message in ("Not Found", ""):

@@ -17,6 +17,7 @@ from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
 from plugins.platform.errors import GatewayError
 from plugins.platform.health import backend_health
 from plugins.platform.settings import gateway_settings
+from plugins.surfaces.audio_routes import audio_routes
 from plugins.surfaces.embedding_routes import embedding_routes
 from plugins.surfaces.explain import explain_route
 from plugins.surfaces.multipart import MultipartChatRoute
@@ -68,6 +69,7 @@ def install_gateway_routes(app: FastAPI) -> None:
                  summary="Dry-run: where a chat request would go, without calling a model",
                  openapi_extra=EXPLAIN_OPENAPI),
         *embedding_routes(),
+        *audio_routes(),  # served by the local Whisper model; LiteLLM's other /v1/audio/* routes stay refused
         APIRoute("/v1/gateway/surfaces", list_surfaces, methods=["GET"], tags=["gateway"],
                  summary="How every route of this gateway is classified (admin)"),
     ]
@@ -78,3 +80,6 @@ def install_gateway_routes(app: FastAPI) -> None:
     SURFACES[:] = [refused]
     app.router.routes[:0] = [*routes, refused]
     app.openapi_schema = None
+    from plugins.attachments.transcription import start_transcription
+
+    start_transcription()  # the Whisper model loads in its worker thread, like the embedding models

@@ -2,9 +2,12 @@
 are tested against its wire format: generateContent, streamGenerateContent (SSE or JSON array), the
 resumable File API upload, files get/list/delete with PROCESSING -> ACTIVE/FAILED, models list/get.
 
-It rejects what the real service rejects: a missing (403) or wrong (400) key, unknown JSON fields,
-parts without exactly one data field, bad base64, bodies over 20 MB, file URIs that are not this key's
-ACTIVE files in Google's own URI form (handed out although it is served on 127.0.0.1).
+It rejects what the real service rejects: a missing (403) or wrong (400) key, unknown JSON fields
+(also inside generationConfig and thinkingConfig, typed), penalties on 2.5 models ("Penalty is not
+enabled"), parts without exactly one data field, bad base64, bodies over 20 MB, file URIs that are not
+this key's ACTIVE files in Google's own URI form (handed out although it is served on 127.0.0.1).
+2.5 models think by default and their thinking counts against maxOutputTokens (usageMetadata
+thoughtsTokenCount; a short limit ends MAX_TOKENS with no parts), unless thinkingBudget is 0.
 Uploaded bytes go to a temp dir, never memory."""
 
 from __future__ import annotations
@@ -86,6 +89,39 @@ def _fields(value: object, allowed: set[str], where: str) -> dict:
             raise GeminiError(400, f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.')
         out[camel] = item
     return out
+
+
+GENERATION_CONFIG = {"stopSequences", "responseMimeType", "responseSchema", "responseJsonSchema", "responseModalities",
+                     "candidateCount", "maxOutputTokens", "temperature", "topP", "topK", "seed", "presencePenalty",
+                     "frequencyPenalty", "responseLogprobs", "logprobs", "enableEnhancedCivicAnswers",
+                     "speechConfig", "thinkingConfig", "imageConfig", "mediaResolution", "_responseJsonSchema"}
+THINKING_CONFIG = {"includeThoughts", "thinkingBudget", "thinkingLevel"}
+DEFAULT_THOUGHTS = 24  # tokens an emulated 2.5 model thinks before answering unless told not to
+
+
+def _generation_config(value: object, model: str) -> dict:
+    """generationConfig as the API checks it: known fields, typed; penalties refused by 2.5 models."""
+    if value is None:
+        return {}
+    config = _fields(value, GENERATION_CONFIG, "generation_config")
+    for name in ("maxOutputTokens", "candidateCount", "topK", "seed", "logprobs"):
+        if name in config and not isinstance(config[name], int):
+            raise GeminiError(400, f"Invalid value at 'generation_config.{name}' (TYPE_INT32), {config[name]!r}")
+    for name in ("presencePenalty", "frequencyPenalty"):
+        if config.get(name) and model.startswith("gemini-2.5"):
+            raise GeminiError(400, "Penalty is not enabled for this model.")
+    if "thinkingConfig" in config:
+        config["thinkingConfig"] = _fields(config["thinkingConfig"], THINKING_CONFIG,
+                                           "generation_config.thinking_config")
+    return config
+
+
+def _thinking_tokens(config: dict, model: str) -> int:
+    """2.5 models think by default, and thinking counts against maxOutputTokens; budget 0 turns it off."""
+    if not model.startswith("gemini-2.5"):
+        return 0
+    budget = (config.get("thinkingConfig") or {}).get("thinkingBudget", -1)
+    return DEFAULT_THOUGHTS if budget == -1 else min(int(budget), DEFAULT_THOUGHTS)
 
 
 def _b64(data: object, where: str) -> bytes:
@@ -235,20 +271,23 @@ class GeminiEmulator(Emulator):
             raise unknown
         last_text, notes, prompt_tokens = self._check_request(body, key)
         words = " ".join([f"{model} says: {last_text}", *(f"[{note}]" for note in notes)]).split(" ")
-        config, finish = body.get("generationConfig") or {}, "STOP"
-        limit = config.get("maxOutputTokens", config.get("max_output_tokens"))
-        if isinstance(limit, int) and 0 < limit < len(words):
-            words, finish = words[:limit], "MAX_TOKENS"
+        config, finish = _generation_config(body.get("generationConfig"), model), "STOP"
+        thoughts = _thinking_tokens(config, model)
+        limit = config.get("maxOutputTokens")
+        if isinstance(limit, int) and 0 < limit < len(words) + thoughts:  # thinking spends the budget first
+            words, finish = words[:max(0, limit - thoughts)], "MAX_TOKENS"
         with self._count_lock:
             self._responses += 1
             response_id = f"emulated-{self._responses:06d}"
 
         def chunk(text: str, done: int, final: bool) -> dict:
-            candidate: dict = {"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}
+            content: dict = {"parts": [{"text": text}], "role": "model"} if text else {"role": "model"}
+            candidate: dict = {"content": content, "index": 0}
             candidate.update({"finishReason": finish} if final else {})
             usage = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": done,
-                     "totalTokenCount": prompt_tokens + done,
+                     "totalTokenCount": prompt_tokens + done + thoughts,
                      "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}]}
+            usage.update({"thoughtsTokenCount": thoughts} if thoughts else {})
             return {"candidates": [candidate], "usageMetadata": usage, "modelVersion": model, "responseId": response_id}
 
         if method == "generateContent":

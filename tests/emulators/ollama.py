@@ -44,7 +44,7 @@ def default_capabilities(name: str) -> list[str]:
     if re.search(r"vl|ocr|llava|vision", name.lower()):
         caps.append("vision")
     if "qwen3" in name.lower():
-        caps.append("tools")
+        caps += ["tools", "thinking"]
     return caps
 
 
@@ -235,12 +235,19 @@ class OllamaEmulator(Emulator):
         if not body.get("messages"):
             final.update(done_reason="load", message={"role": "assistant", "content": ""})
             return JSONResponse(final)
+        # thinking models think unless told not to (`think: false`), in a `thinking` field beside the content
+        thinking = f"The user wrote {prompt_words} words." if "thinking" in caps and body.get("think") is not False \
+            else ""
         if body.get("stream", True) is False:
-            final["message"] = {"role": "assistant", "content": " ".join(words)}
+            final["message"] = {"role": "assistant", "content": " ".join(words),
+                                **({"thinking": thinking} if thinking else {})}
             return JSONResponse(final)
-        return StreamingResponse(self._stream(name, words, final), media_type="application/x-ndjson")
+        return StreamingResponse(self._stream(name, words, final, thinking), media_type="application/x-ndjson")
 
-    async def _stream(self, name: str, words: list[str], final: dict):
+    async def _stream(self, name: str, words: list[str], final: dict, thinking: str = ""):
+        if thinking:
+            yield json.dumps({"model": name, "created_at": _now(), "done": False,
+                              "message": {"role": "assistant", "content": "", "thinking": thinking}}) + "\n"
         for position, word in enumerate(words):
             piece = word if position == 0 else f" {word}"
             chunk = {"model": name, "created_at": _now(), "message": {"role": "assistant", "content": piece},

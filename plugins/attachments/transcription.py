@@ -1,0 +1,317 @@
+"""Local speech-to-text with faster-whisper: one model per process, loaded in a worker thread.
+
+Strict audio and video, the flexible-audio sensitive-data scan and `/v1/audio/transcriptions`
+all use this model, so nothing spoken leaves the machine to be understood. Audio is decoded
+with PyAV; its length is read from the container header, and counted again while decoding, so
+an over-long file is refused (413) before it is decoded whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import hashlib
+import io
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plugins.platform.errors import GatewayError
+from plugins.platform.metrics import record
+from plugins.platform.settings import gateway_settings
+
+SAMPLE_RATE = 16000  # what Whisper takes
+DOWNLOAD_HINT = "run scripts/download_models transcription (or set gateway.transcription.source to a model directory)"
+RECENT_S = 120  # a transcript is reused this long: a scanned-then-escalated file is transcribed once
+logger = logging.getLogger("gateway.transcription")
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    tokens: tuple[int, ...] = ()
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+    temperature: float = 0.0
+    words: tuple[tuple[str, float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    segments: tuple[Segment, ...]
+    duration: float
+    language: str
+
+    def timed_text(self) -> str:
+        """One line per segment, `[m:ss-m:ss] text`."""
+        return "\n".join(f"[{clock(s.start)}-{clock(s.end)}] {s.text.strip()}" for s in self.segments)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Per-request choices; None means the configured default."""
+
+    language: str | None = None
+    prompt: str | None = None
+    temperature: float | None = None
+    task: str = "transcribe"
+    words: bool = False
+    use: str = field(default="chat", compare=False)  # metrics label: strict | scan | api
+
+
+def as_written(text: str) -> str:
+    """A transcript plus its digits as they would be written, for the sensitive-data patterns: Whisper
+    renders a spoken number as "612, 345, 678" or "plus 34", the patterns expect "612 345 678" and "+34"."""
+    written = re.sub(r"(?<=\d)[,.] (?=\d)", " ", re.sub(r"\bplus (?=\d)", "+", text, flags=re.IGNORECASE))
+    return text if written == text else f"{text}\n{written}"
+
+
+def clock(seconds: float) -> str:
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{rest:02d}" if minutes >= 60 else f"{minutes}:{rest:02d}"
+
+
+def max_seconds() -> float:
+    return float(gateway_settings("transcription")["max_audio_minutes"]) * 60
+
+
+def too_long(seconds: float, limit: float) -> GatewayError:
+    return GatewayError(413, f"Media of {seconds / 60:.1f} minutes exceeds the limit of {limit / 60:g} minutes "
+                        "(gateway.transcription.max_audio_minutes).", param="file")
+
+
+def undecodable(error: Any) -> GatewayError:
+    return GatewayError(400, f"The file could not be decoded as audio or video: {error}", param="file")
+
+
+def open_container(data: bytes) -> Any:
+    import av
+
+    try:
+        return av.open(io.BytesIO(data), mode="r")
+    except (av.FFmpegError, ValueError, OSError, UnicodeDecodeError) as error:
+        raise undecodable(error) from None
+
+
+def declared_seconds(container: Any, stream: Any = None) -> float | None:
+    """The length the container header declares, if any (no decoding)."""
+    if stream is not None and stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return container.duration / 1_000_000 if container.duration else None
+
+
+def pcm_of(container: Any, limit: float) -> np.ndarray | None:
+    """The first audio track as 16 kHz mono float32 (None without one); 413 past `limit` seconds,
+    checked from the header first and then while decoding."""
+    import av
+
+    if not container.streams.audio:
+        return None
+    stream = container.streams.audio[0]
+    declared = declared_seconds(container, stream)
+    if declared and declared > limit:
+        raise too_long(declared, limit)
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    fifo, seconds = av.AudioFifo(), 0.0
+    chunks: list[np.ndarray] = []
+
+    def resample(frame: Any) -> None:
+        chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+
+    try:
+        for frame in container.decode(stream):
+            seconds += frame.samples / (frame.sample_rate or SAMPLE_RATE)
+            if seconds > limit + 1:
+                raise too_long(seconds, limit)
+            frame.pts = None  # the resampler keeps its own clock; broken timestamps must not stop it
+            fifo.write(frame)
+            if fifo.samples >= 500_000:  # resampling frames in groups is several times faster than one by one
+                resample(fifo.read())
+        if fifo.samples:
+            resample(fifo.read())
+        resample(None)
+    except (av.FFmpegError, ValueError, OSError) as error:
+        raise undecodable(error) from None
+    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)
+
+
+def decode_pcm(data: bytes, limit: float | None = None) -> np.ndarray:
+    """An audio file's samples for Whisper; 400 when it holds no decodable audio, 413 when too long."""
+    container = open_container(data)
+    try:
+        pcm = pcm_of(container, max_seconds() if limit is None else limit)
+    finally:
+        container.close()
+    if pcm is None or not pcm.size:
+        raise GatewayError(400, "The file holds no decodable audio.", param="file")
+    return pcm
+
+
+def probe_seconds(data: bytes) -> float | None:
+    """The declared length of a media file, for plans (explain); 413 when over the limit."""
+    container = open_container(data)
+    try:
+        seconds = declared_seconds(container)
+    finally:
+        container.close()
+    if seconds and seconds > max_seconds():
+        raise too_long(seconds, max_seconds())
+    return seconds
+
+
+def resolve_placement(device: str, compute_type: str) -> tuple[str, int, str]:
+    """(device, index, compute_type) from the config: auto = CUDA with float16 when CTranslate2 sees a GPU,
+    else CPU with int8."""
+    import ctranslate2
+
+    device = (device or "auto").strip().lower()
+    if device == "auto":
+        device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    kind, _, index = device.partition(":")
+    if kind not in ("cpu", "cuda") or (index and not index.isdigit()):
+        raise ValueError(f"gateway.transcription.device must be auto, cpu or cuda[:N], got {device!r}")
+    chosen = (compute_type or "auto").strip().lower()
+    if chosen == "auto":
+        chosen = "float16" if kind == "cuda" else "int8"
+    return kind, int(index or 0), chosen
+
+
+class Transcriber:
+    """The configured Whisper model: loaded once (retried after a failure), used from the local-work pool."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        self.model: Any = None
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcription")
+        self._lock = threading.Lock()
+        self._load: concurrent.futures.Future | None = None
+        self._failed_at = 0.0
+        self._recent: dict[str, tuple[float, concurrent.futures.Future]] = {}
+
+    def start_loading(self) -> concurrent.futures.Future:
+        with self._lock:
+            load = self._load
+            failed = load is not None and load.done() and load.exception() is not None
+            retry = float(self.settings["retry_load_after_s"])
+            if load is None or (failed and time.monotonic() - self._failed_at >= retry):
+                load = self._load = self._executor.submit(self._load_model)
+            return load
+
+    def _load_model(self) -> Any:
+        source = str(self.settings["source"])
+        try:
+            from faster_whisper import WhisperModel
+
+            local = Path(source).expanduser()
+            if not local.is_dir() and source.startswith(("/", ".", "~")):
+                raise FileNotFoundError(f"no model directory {source}")
+            device, index, compute_type = resolve_placement(self.settings["device"], self.settings["compute_type"])
+            model = WhisperModel(str(local) if local.is_dir() else source, device=device, device_index=index,
+                                 compute_type=compute_type, cpu_threads=int(self.settings["cpu_threads"]),
+                                 local_files_only=True)
+        except Exception as error:
+            self._failed_at = time.monotonic()
+            missing = isinstance(error, FileNotFoundError)  # huggingface_hub's LocalEntryNotFoundError included
+            reason = "is not downloaded" if missing else f"failed to load ({type(error).__name__}: {error})"
+            logger.warning("transcription model %s %s", source, reason)
+            raise GatewayError(503, f"The transcription model '{source}' {reason}: {DOWNLOAD_HINT}. Audio and "
+                               "video are never sent elsewhere to be transcribed.", code="model_unavailable") from None
+        self.model = model
+        return model
+
+    async def ready(self) -> Any:
+        """The loaded model, waiting for the load without blocking the event loop; 503 when it cannot load."""
+        return self.model if self.model is not None else await asyncio.wrap_future(self.start_loading())
+
+    def loaded(self) -> Any:
+        """The same, from a worker thread."""
+        return self.model if self.model is not None else self.start_loading().result()
+
+    def transcribe(self, data: bytes | np.ndarray, options: Options) -> Transcript:
+        """Decode (bounded) and transcribe, in the calling worker thread. The same bytes and options within
+        RECENT_S reuse the first result, even while it is still being computed."""
+        digest = hashlib.sha256(np.ascontiguousarray(data).data if isinstance(data, np.ndarray) else data)
+        chosen = (options.language, options.prompt, options.temperature, options.task, options.words)
+        digest.update(repr(chosen).encode())
+        key = digest.hexdigest()
+        with self._lock:
+            now = time.monotonic()
+            self._recent = {name: entry for name, entry in self._recent.items() if entry[0] > now}
+            entry = self._recent.get(key)
+            owner = entry is None
+            if owner:
+                entry = (now + RECENT_S, concurrent.futures.Future())
+                self._recent[key] = entry
+        assert entry is not None
+        if not owner:
+            return entry[1].result()
+        try:
+            transcript = self._run(data, options)
+        except BaseException as error:
+            entry[1].set_exception(error)
+            with self._lock:
+                self._recent.pop(key, None)
+            raise
+        entry[1].set_result(transcript)
+        return transcript
+
+    def _run(self, data: bytes | np.ndarray, options: Options) -> Transcript:
+        model = self.loaded()
+        pcm = data if isinstance(data, np.ndarray) else decode_pcm(data)
+        started = time.monotonic()
+        language = options.language or str(self.settings["language"] or "auto")
+        kwargs: dict[str, Any] = {"language": None if language == "auto" else language, "task": options.task,
+                                  "beam_size": int(self.settings["beam_size"]), "initial_prompt": options.prompt,
+                                  "word_timestamps": options.words, "vad_filter": bool(self.settings["vad"])}
+        if options.temperature is not None:
+            kwargs["temperature"] = options.temperature
+        try:
+            generated, info = model.transcribe(pcm, **kwargs)
+            segments = tuple(Segment(s.start, s.end, s.text, tuple(s.tokens), s.avg_logprob, s.no_speech_prob,
+                                     s.compression_ratio, s.temperature or 0.0,
+                                     tuple((w.word, w.start, w.end) for w in s.words or []))
+                             for s in generated)
+        except ValueError as error:  # e.g. an unknown language code
+            raise GatewayError(400, f"Transcription refused: {error}", param="language") from None
+        duration = pcm.size / SAMPLE_RATE
+        record("transcription_audio_seconds", options.use, value=duration)
+        record("transcription_seconds", options.use, value=time.monotonic() - started)
+        text = " ".join(segment.text.strip() for segment in segments).strip()
+        return Transcript(text=text, segments=segments, duration=duration, language=info.language)
+
+
+@functools.lru_cache(maxsize=1)
+def transcriber() -> Transcriber:
+    """The process's model, from `gateway.transcription`."""
+    return Transcriber(gateway_settings("transcription"))
+
+
+def model_label() -> str:
+    """The configured model as clients and logs see it: its name, or its directory's name (never a path)."""
+    source = str(gateway_settings("transcription")["source"])
+    return Path(source).expanduser().name if Path(source).expanduser().is_dir() else source
+
+
+def start_transcription() -> None:
+    """Begin loading at start-up when `load: background` (never blocks)."""
+    if gateway_settings("transcription")["load"] == "background":
+        transcriber().start_loading()
+
+
+async def transcribe(data: bytes, options: Options) -> Transcript:
+    """Transcribe a file through the local-work pool (429 + Retry-After when it is full)."""
+    from plugins.platform.admission import local_work
+
+    await transcriber().ready()
+    return await local_work().run(transcriber().transcribe, data, options)

@@ -1,0 +1,165 @@
+"""Video read locally with PyAV, and the chat parts strict audio and video become.
+
+A local vision model takes images and text, not video: a clip becomes its transcript plus a few
+keyframes spread evenly over it. Cost is bounded before anything is decoded: the declared (or
+demuxed) length against `gateway.transcription.max_audio_minutes`, the frame size against
+`gateway.attachments.max_image_pixels`, and only the chosen keyframes are decoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from plugins.attachments.transcription import (
+    Options,
+    as_written,
+    clock,
+    declared_seconds,
+    max_seconds,
+    model_label,
+    open_container,
+    pcm_of,
+    probe_seconds,
+    too_long,
+    transcriber,
+    undecodable,
+)
+from plugins.platform.errors import GatewayError
+from plugins.platform.settings import gateway_settings
+
+
+@dataclass(frozen=True)
+class Frame:
+    seconds: float
+    jpeg: bytes
+
+
+@dataclass(frozen=True)
+class Video:
+    duration: float
+    frames: tuple[Frame, ...]
+    pcm: np.ndarray | None  # the first audio track, 16 kHz mono, or None without one
+
+
+def _keyframes(container: Any, stream: Any, limit: float) -> tuple[list[int], float]:
+    """Keyframe timestamps (stream time base) and the length, from packets alone (nothing decoded)."""
+    keys, last = [], 0.0
+    for packet in container.demux(stream):
+        if packet.pts is None:
+            continue
+        seconds = float(packet.pts * stream.time_base)
+        last = max(last, seconds + float((packet.duration or 0) * stream.time_base))
+        if last > limit:
+            raise too_long(last, limit)
+        if packet.is_keyframe:
+            keys.append(packet.pts)
+    return keys, last
+
+
+def _spread(keys: list[int], count: int) -> list[int]:
+    """`count` keyframes spread evenly over the ones there are (fewer when the clip has fewer)."""
+    if len(keys) <= count:
+        return keys
+    return sorted({keys[min(len(keys) - 1, int((index + 0.5) * len(keys) / count))] for index in range(count)})
+
+
+def _jpeg(frame: Any, max_side: int, quality: int) -> bytes:
+    image = frame.to_image()
+    image.thumbnail((max_side, max_side))
+    output = io.BytesIO()
+    image.convert("RGB").save(output, format="JPEG", quality=quality)
+    return output.getvalue()
+
+
+def read_video(data: bytes, count: int | None = None) -> Video:
+    """The audio track and up to `count` (default `gateway.transcription.frames`) keyframes of a video."""
+    import av
+
+    strict = gateway_settings("attachments")["strict"]
+    count = int(gateway_settings("transcription")["frames"]) if count is None else count
+    max_pixels = int(gateway_settings("attachments")["max_image_pixels"])
+    limit = max_seconds()
+    frames: list[Frame] = []
+    container = open_container(data)
+    try:
+        declared = declared_seconds(container)
+        if declared and declared > limit:
+            raise too_long(declared, limit)
+        duration = declared or 0.0
+        if container.streams.video and count > 0:
+            stream = container.streams.video[0]
+            if stream.codec_context.width * stream.codec_context.height > max_pixels:
+                raise GatewayError(413, f"Video frames of {stream.codec_context.width}x{stream.codec_context.height}"
+                                   f" pixels exceed gateway.attachments.max_image_pixels ({max_pixels}).")
+            keys, demuxed = _keyframes(container, stream, limit)
+            duration = max(duration, demuxed)
+            for pts in _spread(keys, count):
+                container.seek(pts, stream=stream, backward=True, any_frame=False)
+                frame = next(container.decode(stream), None)
+                if frame is not None:
+                    frames.append(Frame(float(frame.time or 0.0), _jpeg(frame, int(strict["max_image_side"]),
+                                                                        int(strict["jpeg_quality"]))))
+    except av.FFmpegError as error:
+        raise undecodable(error) from None
+    finally:
+        container.close()
+    audio = open_container(data)
+    try:
+        pcm = pcm_of(audio, limit)
+    finally:
+        audio.close()
+    if not frames and pcm is None:
+        raise GatewayError(400, "The video holds neither decodable frames nor an audio track.", param="file")
+    return Video(duration=max(duration, 0.0 if pcm is None else pcm.size / 16000), frames=tuple(frames), pcm=pcm)
+
+
+def video_text(data: bytes, read_image: Callable[[bytes], str]) -> str:
+    """What a video says and shows, for the sensitive-data scan: its transcript and the text `read_image`
+    (OCR) finds on its keyframes."""
+    video = read_video(data)
+    spoken = transcriber().transcribe(video.pcm, Options(use="scan")).text if video.pcm is not None else ""
+    return "\n".join([as_written(spoken), *(read_image(frame.jpeg) for frame in video.frames)])
+
+
+def _image_part(jpeg: bytes) -> dict:
+    return {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()}}
+
+
+async def strict_media_parts(kind: str, data: bytes, name: str, timestamps: bool,
+                             dry_run: bool = False) -> tuple[list[dict], dict]:
+    """(chat parts, plan for the route record) for strict audio or video: a transcript text part, and for
+    video its keyframes as images. With `dry_run` only the plan: nothing is transcribed."""
+    from plugins.platform.admission import local_work
+
+    model = transcriber()
+    plan: dict[str, Any] = {"transcribe": model_label(), "timestamps": timestamps}
+    if kind == "video":
+        plan["frames"] = int(gateway_settings("transcription")["frames"])
+    if dry_run:
+        plan["seconds"] = await local_work().run(probe_seconds, data)
+        return [], plan
+    await model.ready()
+    video = await local_work().run(read_video, data) if kind == "video" else None
+    source = data if video is None else video.pcm
+    transcript = None if source is None else await local_work().run(model.transcribe, source, Options(use="strict"))
+    seconds = video.duration if video else transcript.duration if transcript else 0.0
+    label = f"{'Video' if video else 'Transcript of'} {name or kind} ({clock(seconds)})"
+    if transcript is None:
+        spoken = "(no audio track)"
+    else:
+        spoken = (transcript.timed_text() if timestamps else transcript.text) or "(no speech detected)"
+        plan.update(language=transcript.language, segments=len(transcript.segments))
+    plan["seconds"] = round(seconds, 2)
+    if video is None:
+        return [{"type": "text", "text": f"{label}:{chr(10) if timestamps else ' '}{spoken}"}], plan
+    plan["frames_at"] = [round(frame.seconds, 2) for frame in video.frames]
+    times = ", ".join(clock(frame.seconds) for frame in video.frames)
+    header = f"{label}: {len(video.frames)} frames follow, taken at {times}." if video.frames else f"{label}:"
+    text = f"{header}\nTranscript:{chr(10) if timestamps else ' '}{spoken}"
+    return [{"type": "text", "text": text}, *(_image_part(frame.jpeg) for frame in video.frames)], plan
