@@ -21,7 +21,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from plugins.platform.errors import GatewayError, error_response
 from plugins.platform.settings import gateway_settings
-from plugins.surfaces.request_guard import MAX_JSON_DEPTH, json_depth_ok
+from plugins.surfaces.request_guard import MAX_JSON_DEPTH, json_depth_ok, replay_body
 
 MB = 1024 * 1024
 uploaded_files: ContextVar[list[UploadFile] | None] = ContextVar("uploaded_files", default=None)
@@ -234,14 +234,7 @@ class MultipartChatRoute(Route):
             (key, value) for key, value in scope["headers"] if key.lower() not in (b"content-type", b"content-length")
         ]
         headers += [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-        sent = False
-
-        async def receive_json() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": payload, "more_body": False}
-            return await receive()
+        receive_json = replay_body(payload, receive)
 
         json_scope = {**scope, "headers": headers}
         token = uploaded_files.set(files)

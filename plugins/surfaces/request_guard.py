@@ -192,16 +192,21 @@ class RequestGuard:
         except GatewayError as error:
             await error.response()(scope, receive, send)
             return
-        replayed = False
+        await self.app(scope, replay_body(body, receive), app_send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, app_send)
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app `body` (already read) and then whatever the client sends next."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _too_large(limit: int) -> GatewayError:
