@@ -8,6 +8,13 @@ enabled"), parts without exactly one data field, bad base64, bodies over 20 MB, 
 this key's ACTIVE files in Google's own URI form (handed out although it is served on 127.0.0.1).
 2.5 models think by default and their thinking counts against maxOutputTokens (usageMetadata
 thoughtsTokenCount; a short limit ends MAX_TOKENS with no parts), unless thinkingBudget is 0.
+Function calling: `tools`, `toolConfig` and `safetySettings` are checked field by field; when the last user
+text names a declared function the model calls it, and a thinking model's functionCall part carries a
+`thoughtSignature` (https://ai.google.dev/gemini-api/docs/thought-signatures). A replayed model turn must
+carry back the signature it was given: an unknown one is refused, and gemini-3 models refuse a missing one
+(2.5 models accept it but lose their reasoning, which `signatures_missing` counts).
+`block_next_prompt` answers `promptFeedback.blockReason` with no candidates; `stop_next` ends the next reply
+early with a finishReason such as SAFETY or RECITATION (the partial text kept, as Google sends it).
 Uploaded bytes go to a temp dir, never memory."""
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from starlette.applications import Starlette
@@ -96,6 +103,18 @@ GENERATION_CONFIG = {"stopSequences", "responseMimeType", "responseSchema", "res
                      "frequencyPenalty", "responseLogprobs", "logprobs", "enableEnhancedCivicAnswers",
                      "speechConfig", "thinkingConfig", "imageConfig", "mediaResolution", "_responseJsonSchema"}
 THINKING_CONFIG = {"includeThoughts", "thinkingBudget", "thinkingLevel"}
+TOOL = {"functionDeclarations", "googleSearch", "googleSearchRetrieval", "codeExecution", "urlContext",
+        "computerUse", "fileSearch", "googleMaps"}
+FUNCTION_DECLARATION = {"name", "description", "parameters", "parametersJsonSchema", "response",
+                        "responseJsonSchema", "behavior"}
+FUNCTION_CALLING_MODES = {"MODE_UNSPECIFIED", "AUTO", "ANY", "NONE", "VALIDATED"}
+HARM_CATEGORIES = {"HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_HATE_SPEECH", "HARM_CATEGORY_SEXUALLY_EXPLICIT",
+                   "HARM_CATEGORY_DANGEROUS_CONTENT", "HARM_CATEGORY_CIVIC_INTEGRITY"}
+HARM_THRESHOLDS = {"HARM_BLOCK_THRESHOLD_UNSPECIFIED", "BLOCK_LOW_AND_ABOVE", "BLOCK_MEDIUM_AND_ABOVE",
+                   "BLOCK_ONLY_HIGH", "BLOCK_NONE", "OFF"}
+# Google's documented stand-ins for a signature a client could not keep (thought-signatures guide, FAQ)
+SAFE_RATINGS = [{"category": category, "probability": "NEGLIGIBLE"} for category in sorted(HARM_CATEGORIES)[:4]]
+DUMMY_SIGNATURES = {"context_engineering_is_the_way_to_go", "skip_thought_signature_validator"}
 DEFAULT_THOUGHTS = 24  # tokens an emulated 2.5 model thinks before answering unless told not to
 
 
@@ -134,6 +153,59 @@ def _b64(data: object, where: str) -> bytes:
                           f'"{str(data)[:32]}"') from None
 
 
+def _named(value: dict, where: str) -> None:
+    if not isinstance(value.get("name"), str) or not value["name"]:
+        raise GeminiError(400, f"* GenerateContentRequest.{where}.name: Name cannot be empty.\n")
+    if not isinstance(value.get("args", {}), dict):
+        raise GeminiError(400, f"Invalid value at '{where}.args' (type.googleapis.com/google.protobuf.Struct), "
+                          "Starting an object on a scalar field")
+
+
+def _declared_functions(tools: object, tool_config: object) -> list[str]:
+    """The functions the model may call: declared in `tools`, not turned off by `toolConfig` (mode NONE)."""
+    if tools is None:
+        return []
+    if not isinstance(tools, list):
+        raise GeminiError(400, "Invalid value at 'tools': Starting an object on a repeated field")
+    names: list[str] = []
+    for i, tool in enumerate(tools):
+        for j, declaration in enumerate(_fields(tool, TOOL, f"tools[{i}]").get("functionDeclarations") or []):
+            fields = _fields(declaration, FUNCTION_DECLARATION, f"tools[{i}].function_declarations[{j}]")
+            if not re.fullmatch(r"[A-Za-z_][\w.:-]{0,127}", str(fields.get("name") or "")):
+                raise GeminiError(400, f"* GenerateContentRequest.tools[{i}].function_declarations[{j}].name: "
+                                  "Invalid function name. Must start with a letter or an underscore. Must be "
+                                  "alphameric (a-z, A-Z, 0-9), underscores (_), dots (.), colons (:), or dashes (-), "
+                                  "with a maximum length of 128.\n")
+            names.append(fields["name"])
+    calling = _fields(_fields(tool_config or {}, {"functionCallingConfig", "retrievalConfig"}, "tool_config")
+                      .get("functionCallingConfig") or {}, {"mode", "allowedFunctionNames"},
+                      "tool_config.function_calling_config")
+    mode = calling.get("mode", "AUTO")
+    if mode not in FUNCTION_CALLING_MODES:
+        raise GeminiError(400, f"Invalid value at 'tool_config.function_calling_config.mode' (type.googleapis.com/"
+                          f"google.ai.generativelanguage.v1beta.FunctionCallingConfig.Mode), \"{mode}\"")
+    allowed = calling.get("allowedFunctionNames")
+    return [] if mode == "NONE" else [name for name in names if not allowed or name in allowed]
+
+
+def _check_safety_settings(settings: object) -> None:
+    for i, setting in enumerate(settings or []):
+        fields = _fields(setting, {"category", "threshold", "method"}, f"safety_settings[{i}]")
+        if fields.get("category") not in HARM_CATEGORIES or fields.get("threshold") not in HARM_THRESHOLDS:
+            raise GeminiError(400, f"Invalid value at 'safety_settings[{i}]': category {fields.get('category')!r}"
+                              f" / threshold {fields.get('threshold')!r}")
+
+
+@dataclass
+class Prompt:
+    """What one request asks of the emulated model."""
+
+    last_text: str = ""
+    notes: list[str] = field(default_factory=list)
+    tokens: int = 0
+    call: str = ""
+
+
 def _is_chunk(scope: Scope) -> bool:
     return scope["path"].startswith("/upload/") and b"upload_id=" in scope["query_string"]
 
@@ -149,6 +221,9 @@ class GeminiEmulator(Emulator):
         self.files: dict[str, StoredFile] = {}
         self._uploads: dict[str, StoredFile] = {}
         self._next_fate = ("active", "")
+        self._next_outcome: tuple[str, str] | None = None
+        self._signatures: set[str] = set()
+        self.signatures_missing = 0
         self._dir = tempfile.TemporaryDirectory(prefix="gemini-emulator-")
         self._count_lock = threading.Lock()
         self.bytes_received = self.peak_chunk_bytes = self.upload_count = self._responses = 0
@@ -172,8 +247,8 @@ class GeminiEmulator(Emulator):
         """Forget requests, faults, counters and a pending fail/stick (uploaded files stay)."""
         super().clear()
         with self._count_lock:
-            self.bytes_received = self.peak_chunk_bytes = self.upload_count = 0
-            self._next_fate = ("active", "")
+            self.bytes_received = self.peak_chunk_bytes = self.upload_count = self.signatures_missing = 0
+            self._next_fate, self._next_outcome = ("active", ""), None
 
     def reset(self) -> None:
         """clear(), and processing_polls back to the constructor's value."""
@@ -182,6 +257,14 @@ class GeminiEmulator(Emulator):
 
     def fail_next_file(self, message: str = "File processing failed.") -> None:
         self._next_fate = ("failed", message)
+
+    def block_next_prompt(self, reason: str = "SAFETY") -> None:
+        """The next generate request is blocked before generation: promptFeedback.blockReason, no candidates."""
+        self._next_outcome = ("block", reason)
+
+    def stop_next(self, finish_reason: str = "RECITATION") -> None:
+        """The next reply stops part-way with this finishReason (SAFETY, RECITATION, ...)."""
+        self._next_outcome = ("stop", finish_reason)
 
     def stick_next_file_in_processing(self) -> None:
         self._next_fate = ("stuck", "")
@@ -269,30 +352,53 @@ class GeminiEmulator(Emulator):
         body = _fields(body, BODY, "")
         if model not in self.models:
             raise unknown
-        last_text, notes, prompt_tokens = self._check_request(body, key)
-        words = " ".join([f"{model} says: {last_text}", *(f"[{note}]" for note in notes)]).split(" ")
+        prompt = self._check_request(body, key, model)
         config, finish = _generation_config(body.get("generationConfig"), model), "STOP"
         thoughts = _thinking_tokens(config, model)
-        limit = config.get("maxOutputTokens")
-        if isinstance(limit, int) and 0 < limit < len(words) + thoughts:  # thinking spends the budget first
-            words, finish = words[:max(0, limit - thoughts)], "MAX_TOKENS"
         with self._count_lock:
             self._responses += 1
             response_id = f"emulated-{self._responses:06d}"
+            outcome, self._next_outcome = self._next_outcome, None
+        usage = {"promptTokenCount": prompt.tokens, "totalTokenCount": prompt.tokens,
+                 "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt.tokens}]}
+        if outcome and outcome[0] == "block":
+            blocked = {"promptFeedback": {"blockReason": outcome[1], "safetyRatings": SAFE_RATINGS},
+                       "usageMetadata": usage, "modelVersion": model, "responseId": response_id}
+            return self._reply([blocked], method, request)
+        words = " ".join([f"{model} says: {prompt.last_text}", *(f"[{note}]" for note in prompt.notes)]).split(" ")
+        limit = config.get("maxOutputTokens")
+        if isinstance(limit, int) and 0 < limit < len(words) + thoughts:  # thinking spends the budget first
+            words, finish = words[:max(0, limit - thoughts)], "MAX_TOKENS"
+        if outcome:  # stopped by a filter part-way: Google sends what was generated before the stop
+            words, finish = words[:max(1, len(words) // 2)], outcome[1]
 
-        def chunk(text: str, done: int, final: bool) -> dict:
-            content: dict = {"parts": [{"text": text}], "role": "model"} if text else {"role": "model"}
+        def chunk(parts: list[dict], done: int, final: bool) -> dict:
+            content: dict = {"parts": parts, "role": "model"} if parts else {"role": "model"}
             candidate: dict = {"content": content, "index": 0}
             candidate.update({"finishReason": finish} if final else {})
-            usage = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": done,
-                     "totalTokenCount": prompt_tokens + done + thoughts,
-                     "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}]}
-            usage.update({"thoughtsTokenCount": thoughts} if thoughts else {})
-            return {"candidates": [candidate], "usageMetadata": usage, "modelVersion": model, "responseId": response_id}
+            candidate.update({"safetyRatings": SAFE_RATINGS} if final and finish == "SAFETY" else {})
+            counts = {**usage, "candidatesTokenCount": done, "totalTokenCount": prompt.tokens + done + thoughts}
+            counts.update({"thoughtsTokenCount": thoughts} if thoughts else {})
+            return {"candidates": [candidate], "usageMetadata": counts, "modelVersion": model,
+                    "responseId": response_id}
 
+        if prompt.call and not outcome:
+            part: dict = {"functionCall": {"name": prompt.call, "args": {}}}
+            if thoughts:  # a thinking model signs its function call (thought-signatures guide)
+                part["thoughtSignature"] = base64.b64encode(f"signature-{response_id}".encode()).decode()
+                with self._count_lock:
+                    self._signatures.add(part["thoughtSignature"])
+            return self._reply([chunk([part], 1, True)], method, request)
         if method == "generateContent":
-            return JSONResponse(chunk(" ".join(words), len(words), True))
-        pieces = [chunk(word if n == 0 else f" {word}", n + 1, n == len(words) - 1) for n, word in enumerate(words)]
+            return self._reply([chunk([{"text": " ".join(words)}] if words else [], len(words), True)], method, request)
+        pieces = [chunk([{"text": word if n == 0 else f" {word}"}], n + 1, n == len(words) - 1)
+                  for n, word in enumerate(words)]
+        return self._reply(pieces or [chunk([], 0, True)], method, request)
+
+    def _reply(self, pieces: list[dict], method: str, request: Request) -> Response:
+        """generateContent: the one (last) piece; streamGenerateContent: all of them, SSE or a JSON array."""
+        if method == "generateContent":
+            return JSONResponse(pieces[-1])
         sse = request.query_params.get("alt") == "sse"
         media_type = "text/event-stream" if sse else "application/json"
         return StreamingResponse(self._stream(pieces, sse), media_type=media_type)
@@ -306,33 +412,43 @@ class GeminiEmulator(Emulator):
                 yield ("[" if n == 0 else ",\r\n") + json.dumps(piece) + ("]" if n == len(pieces) - 1 else "")
             await asyncio.sleep(0)
 
-    def _check_request(self, body: dict, key: str) -> tuple[str, list[str], int]:
-        """(last user text, one note per media part, prompt tokens) of a valid GenerateContentRequest."""
+    def _check_request(self, body: dict, key: str, model: str) -> Prompt:
+        """What a valid GenerateContentRequest asks: its last user text, media notes, prompt tokens, and the
+        function to call when that text names a declared one (and the last turn is not a function's answer)."""
         contents = body.get("contents")
         if not contents:
             raise GeminiError(400, "* GenerateContentRequest.contents: contents is not specified\n")
         if not isinstance(contents, list):
             raise GeminiError(400, "Invalid value at 'contents': Starting an object on a repeated field")
-        last_text, notes, words = "", [], 0
+        prompt, answered = Prompt(), False
         for i, content in enumerate(contents):
             fields = _fields(content, {"role", "parts"}, f"contents[{i}]")
-            if fields.get("role", "user") not in ("", "user", "model"):
+            role = fields.get("role") or "user"
+            if role not in ("user", "model"):
                 raise GeminiError(400, "Please use a valid role: user, model.")
-            text, count = self._check_parts(fields.get("parts"), f"contents[{i}]", key, notes)
-            words += count
-            last_text = text if text and fields.get("role", "user") in ("", "user") else last_text
+            text, count, answered = self._check_parts(fields.get("parts"), f"contents[{i}]", key, prompt.notes,
+                                                      role, model)
+            prompt.tokens += count
+            prompt.last_text = text if text and role == "user" else prompt.last_text
         if body.get("systemInstruction") is not None:
             system = _fields(body["systemInstruction"], {"role", "parts"}, "system_instruction")
-            words += self._check_parts(system.get("parts"), "system_instruction", key, [])[1]
+            prompt.tokens += self._check_parts(system.get("parts"), "system_instruction", key, [], "user", model)[1]
         for name in ("generationConfig", "toolConfig"):
             if body.get(name) is not None and not isinstance(body[name], dict):
                 raise GeminiError(400, f"Invalid value at '{name}': Starting an object on a scalar field")
-        return last_text, notes, words + 258 * len(notes)
+        _check_safety_settings(body.get("safetySettings"))
+        functions = _declared_functions(body.get("tools"), body.get("toolConfig"))
+        named = [name for name in functions if name in prompt.last_text]
+        prompt.call = named[0] if named and not answered else ""
+        prompt.tokens += 258 * len(prompt.notes)
+        return prompt
 
-    def _check_parts(self, parts: object, where: str, key: str, notes: list[str]) -> tuple[str, int]:
+    def _check_parts(self, parts: object, where: str, key: str, notes: list[str], role: str,
+                     model: str) -> tuple[str, int, bool]:
+        """(text, words, whether a functionResponse is among them) of a content's valid parts."""
         if not isinstance(parts, list) or not parts:
             raise GeminiError(400, f"* GenerateContentRequest.{where}.parts: contents.parts must not be empty.\n")
-        text, words = "", 0
+        text, words, answered = "", 0, False
         for j, part in enumerate(parts):
             at = f"{where}.parts[{j}]"
             fields = _fields(part, DATA | PART_META, at)
@@ -355,7 +471,36 @@ class GeminiEmulator(Emulator):
                 notes.append(f"inlineData: {mime} {len(raw)} bytes")
             elif "fileData" in fields:
                 notes.append(self._check_file_data(fields["fileData"], at, key))
-        return text, words
+            elif "functionCall" in fields:
+                call = _fields(fields["functionCall"], {"id", "name", "args"}, f"{at}.function_call")
+                _named(call, f"{at}.function_call")
+                if role == "model":
+                    self._check_signature(fields.get("thoughtSignature"), call["name"], at, model)
+            elif "functionResponse" in fields:
+                answer = _fields(fields["functionResponse"], {"id", "name", "response", "parts", "willContinue",
+                                                              "scheduling"}, f"{at}.function_response")
+                _named(answer, f"{at}.function_response")
+                if not isinstance(answer.get("response", {}), dict):
+                    raise GeminiError(400, f"Invalid value at '{at}.function_response.response' (type.googleapis."
+                                      "com/google.protobuf.Struct), Starting an object on a scalar field")
+                answered = True
+        return text, words, answered
+
+    def _check_signature(self, signature: object, name: str, at: str, model: str) -> None:
+        """A replayed function call carries back the signature the model gave it (thought-signatures guide)."""
+        if signature is None:
+            if model.startswith("gemini-3"):
+                raise GeminiError(400, f"Function call is missing a thought_signature in functionCall parts. "
+                                  f"This is required for tools to work correctly. Additional data, function call "
+                                  f"`default_api:{name}`, position {at}. Please refer to "
+                                  "https://ai.google.dev/gemini-api/docs/thought-signatures for more details.")
+            with self._count_lock:
+                self.signatures_missing += 1
+            return
+        raw = _b64(signature, f"{at}.thought_signature")
+        if signature not in self._signatures and raw.decode("latin-1") not in DUMMY_SIGNATURES \
+                and signature not in DUMMY_SIGNATURES:
+            raise GeminiError(400, f"Corrupted thought signature at {at}.")
 
     def _check_file_data(self, value: object, at: str, key: str) -> str:
         fields = _fields(value, {"mimeType", "fileUri"}, f"{at}.file_data")
