@@ -22,7 +22,7 @@ from embedding_server.batcher import MicroBatcher
 from embedding_server.device import Runtime, apply_runtime, resolve_runtime
 from embedding_server.errors import InvalidInput, ModelUnavailable, UnknownModel
 from embedding_server.inputs import RawInput, classify_inputs
-from embedding_server.models import EmbeddingModel, family_of
+from embedding_server.models import EmbeddingModel, family_of, require_weights
 from embedding_server.settings import EmbeddingSettings, ModelSpec
 
 
@@ -67,6 +67,7 @@ class ModelSlot:
 
     def _load_model(self) -> EmbeddingModel:
         try:
+            require_weights(self.spec)  # before the runtime, which imports torch
             runtime = self._runtime()
             model = self.family(self.spec, runtime)
             model.load()

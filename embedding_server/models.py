@@ -38,6 +38,13 @@ def weights_present(source: str) -> bool:
         return False
 
 
+def require_weights(spec: ModelSpec) -> None:
+    """ModelUnavailable when the weights are not there, checked before torch is even imported."""
+    if not weights_present(spec.source):
+        raise ModelUnavailable(f"Embedding model '{spec.name}' ({spec.source}) is not downloaded. "
+                               + DOWNLOAD_HINT.format(name=spec.name))
+
+
 DOWNLOAD_HINT = "Download it with `scripts/download_models` (or point gateway.embeddings.models.{name}.source at a " \
                 "local copy)."
 
@@ -67,9 +74,7 @@ class EmbeddingModel:
             self._load()
 
     def _load(self) -> None:
-        if not weights_present(self.spec.source):  # offline and not downloaded: torch is not even imported
-            raise ModelUnavailable(f"Embedding model '{self.spec.name}' ({self.spec.source}) is not downloaded. "
-                                   + DOWNLOAD_HINT.format(name=self.spec.name))
+        require_weights(self.spec)
         try:
             from transformers import AutoModel
 

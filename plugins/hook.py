@@ -16,13 +16,14 @@ from typing import Any
 
 from litellm.constants import RETURN_RAW_MODEL_NAME_METADATA_KEY
 from litellm.integrations.custom_logger import CustomLogger
+from litellm.litellm_core_utils.prompt_templates.factory import THOUGHT_SIGNATURE_SEPARATOR
 from litellm.proxy._types import UserAPIKeyAuth
 from litellm.types.utils import CallTypes
 
 from plugins.attachments.file_api import file_api
 from plugins.pipeline import key_scope, plan_request
 from plugins.platform.audit import write_audit
-from plugins.platform.errors import GatewayError, invalid_input, local_failure
+from plugins.platform.errors import GatewayError, invalid_input, local_failure, stream_failure
 from plugins.platform.metrics import record_route
 from plugins.policy.parameters import check_embedding_parameters
 from plugins.policy.privacy_guard import (
@@ -78,6 +79,8 @@ class GatewayHook(CustomLogger):
     ) -> dict:
         refuse_provider_settings(client_body(data))
         scope = key_scope(user_api_key_dict)
+        if call_type in CHAT_CALL_TYPES:
+            keep_thought_signatures(data, client_body(data))
         if call_type in CHAT_CALL_TYPES or call_type in RESPONSES_CALL_TYPES:
             surface = "chat" if call_type in CHAT_CALL_TYPES else "responses"
             route = await plan_request(data, request_headers(data), scope, user_api_key_dict, surface=surface)
@@ -135,6 +138,8 @@ class GatewayHook(CustomLogger):
                 if vault is not None:
                     restore_chunk(chunk, vault, restorers)
                 yield chunk
+        except Exception as error:
+            raise stream_failure(error) from error
         finally:
             forget(route)
 
@@ -176,6 +181,24 @@ class GatewayHook(CustomLogger):
             **({"x-gateway-escalated": route["escalated"]} if route.get("escalated") else {}),
             **({"x-gateway-redacted": route["redacted"]} if route.get("redacted") else {}),
         }
+
+
+def keep_thought_signatures(data: dict[str, Any], sent: dict[str, Any]) -> None:
+    """Gemini signs its function calls; LiteLLM hands the signature to clients inside the tool-call id and
+    strips it from replayed ids when the requested model name does not say "gemini" (a group, "auto"),
+    before the gateway has picked the group. Put it back where LiteLLM's Gemini request reads it."""
+    messages, original = data.get("messages"), sent.get("messages")
+    if not isinstance(messages, list) or not isinstance(original, list) or len(messages) != len(original):
+        return
+    for message, as_sent in zip(messages, original, strict=True):
+        if not isinstance(message, dict) or not isinstance(as_sent, dict):
+            continue
+        for call, sent_call in zip(message.get("tool_calls") or [], as_sent.get("tool_calls") or [], strict=False):
+            sent_id = sent_call.get("id") if isinstance(sent_call, dict) else None
+            if isinstance(call, dict) and isinstance(sent_id, str) and THOUGHT_SIGNATURE_SEPARATOR in sent_id:
+                fields = call.get("provider_specific_fields")
+                call["provider_specific_fields"] = fields = fields if isinstance(fields, dict) else {}
+                fields.setdefault("thought_signature", sent_id.split(THOUGHT_SIGNATURE_SEPARATOR, 1)[1])
 
 
 def restore_response(response: Any, vault: Vault) -> None:

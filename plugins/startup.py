@@ -29,6 +29,8 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     from litellm.proxy.proxy_server import app
     from starlette.middleware import Middleware
 
+    from plugins.backends.gemini import install_refusals
+    from plugins.backends.ollama import install_ollama_backend
     from plugins.platform.settings import check_gateway_settings
     from plugins.platform.shared_redis import enable_response_cache
     from plugins.policy.privacy_guard import reject_cross_class_fallbacks
@@ -41,6 +43,8 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     if not inside_proxy():  # imported outside a running proxy (a script, a unit test): nothing to switch on
         return hook, provider
     install_gateway_routes(app)
+    install_refusals()
+    install_ollama_backend()
     app.user_middleware.insert(0, Middleware(RequestGuard))
     if app.middleware_stack is not None:  # already built by the time LiteLLM loads its config
         app.middleware_stack = app.build_middleware_stack()

@@ -524,3 +524,102 @@ def test_gemini_faults(gemini_emu):
     with pytest.raises(Exception, match="Server disconnected without sending a response") as dropped:
         client(gemini_emu).files.get(name=name)
     assert type(dropped.value).__name__ == "RemoteProtocolError"  # google-genai 3.x talks through httpx2
+
+
+# -- backend behaviours the gateway must handle (issue 19) ----------------------------------------------
+
+@pytest.mark.parametrize(("options", "error"), [
+    ({"num_predict": "ten"}, 'option "num_predict" must be of type integer'),
+    ({"temperature": True}, 'option "temperature" must be of type float32'),
+    ({"stop": "END"}, 'option "stop" must be of type array'),
+    ({"stop": [1]}, 'option "stop" must be of type array of strings'),
+    ({"use_mmap": 1}, 'option "use_mmap" must be of type boolean'),
+])
+def test_ollama_options_are_typed_by_name(ollama_emu, options, error):
+    """api/types.go Options.FromMap: a value of the wrong kind fails the request (500 from the runner)."""
+    body = {"model": "qwen3-vl:8b", "messages": HELLO, "stream": False, "options": options}
+    response = httpx.post(f"{ollama_emu.base_url}/api/chat", json=body)
+    assert response.status_code == 500 and response.json()["error"] == error
+
+
+def test_ollama_unknown_options_are_ignored_and_penalties_are_native(ollama_emu):
+    body = {"model": "qwen3-vl:8b", "messages": HELLO, "stream": False,
+            "options": {"frequency_penalty": 0.5, "presence_penalty": 1, "not_an_option": "x"}}
+    assert httpx.post(f"{ollama_emu.base_url}/api/chat", json=body).status_code == 200
+
+
+@pytest.mark.parametrize(("fmt", "ok"), [("json", True), ({"type": "object"}, True), ("", True), (None, True),
+                                         ("yaml", False), (["json"], False)])
+def test_ollama_format_is_json_or_a_schema(ollama_emu, fmt, ok):
+    body = {"model": "qwen3-vl:8b", "messages": HELLO, "stream": False, "format": fmt}
+    response = httpx.post(f"{ollama_emu.base_url}/api/chat", json=body)
+    assert response.status_code == (200 if ok else 500)
+    if not ok:
+        assert 'expected "json" or a valid JSON Schema' in response.json()["error"]
+    streamed = httpx.post(f"{ollama_emu.base_url}/api/chat", json={**body, "stream": True})
+    lines = [json.loads(line) for line in streamed.text.splitlines()]
+    assert streamed.status_code == 200 and ("error" in lines[-1]) is not ok
+
+
+def test_ollama_error_line_after_the_200(ollama_emu):
+    """server/routes.go: a runner failure after streaming began is an `{"error": ...}` line, status 200."""
+    ollama_emu.fail_next_stream("llama runner process has terminated")
+    response = httpx.post(f"{ollama_emu.base_url}/api/chat",
+                          json={"model": "qwen3-vl:8b", "messages": [{"role": "user", "content": "a b c"}]})
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert response.status_code == 200 and lines[-1] == {"error": "llama runner process has terminated"}
+    assert "message" in lines[0] and not any(line.get("done") for line in lines)
+
+
+WEATHER_TOOL = [{"functionDeclarations": [{"name": "get_weather", "description": "Weather",
+                                           "parameters": {"type": "OBJECT", "properties": {}}}]}]
+
+
+@pytest.mark.parametrize(("extra", "error"), [
+    ({"tools": {"functionDeclarations": []}}, "Starting an object on a repeated field"),
+    ({"tools": [{"functionDeclarations": [{"name": "1bad"}]}]}, "Invalid function name"),
+    ({"tools": [{"function_declarations": [{"name": "f", "params": {}}]}]}, 'Unknown name "params"'),
+    ({"tools": WEATHER_TOOL, "toolConfig": {"functionCallingConfig": {"mode": "SOMETIMES"}}}, "mode"),
+    ({"safetySettings": [{"category": "HARM_CATEGORY_BORING", "threshold": "BLOCK_NONE"}]}, "safety_settings[0]"),
+    ({"safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE", "x": 1}]},
+     'Unknown name "x"'),
+])
+def test_gemini_tools_and_safety_settings_are_checked(gemini_emu, extra, error):
+    response = generate(gemini_emu, text_body("call get_weather", **extra))
+    assert response.status_code == 400 and error in response.json()["error"]["message"]
+
+
+def test_gemini_function_calls_carry_thought_signatures(gemini_emu):
+    """Thought-signatures guide: a thinking model signs its functionCall; the next turn hands it back."""
+    asked = generate(gemini_emu, text_body("call get_weather", tools=WEATHER_TOOL)).json()
+    part = asked["candidates"][0]["content"]["parts"][0]
+    assert part["functionCall"]["name"] == "get_weather" and part["thoughtSignature"]
+    assert asked["usageMetadata"]["thoughtsTokenCount"] == DEFAULT_THOUGHTS
+
+    def turn(signature: str | None, model: str = "gemini-2.5-flash") -> httpx.Response:
+        call = {"functionCall": {"name": "get_weather", "args": {}},
+                **({"thoughtSignature": signature} if signature else {})}
+        body = {"tools": WEATHER_TOOL, "contents": [
+            {"role": "user", "parts": [{"text": "call get_weather"}]}, {"role": "model", "parts": [call]},
+            {"role": "user", "parts": [{"functionResponse": {"name": "get_weather", "response": {"t": 21}}}]}]}
+        return generate(gemini_emu, body, model=model)
+
+    assert turn(part["thoughtSignature"]).status_code == 200 and gemini_emu.signatures_missing == 0
+    assert "says: call get_weather" in turn(part["thoughtSignature"]).json()["candidates"][0]["content"][
+        "parts"][0]["text"]  # the function answered: the model replies in text
+    assert turn(None).status_code == 200 and gemini_emu.signatures_missing == 1  # 2.5: accepted, reasoning lost
+    assert "missing a thought_signature" in turn(None, "gemini-3-pro-preview").json()["error"]["message"]
+    assert "Corrupted thought signature" in turn(base64.b64encode(b"forged").decode()).json()["error"]["message"]
+    assert turn("skip_thought_signature_validator", "gemini-3-pro-preview").status_code == 200
+
+
+def test_gemini_blocked_prompt_and_filter_stops(gemini_emu):
+    gemini_emu.block_next_prompt("PROHIBITED_CONTENT")
+    blocked = generate(gemini_emu, text_body("x")).json()
+    assert "candidates" not in blocked and blocked["promptFeedback"]["blockReason"] == "PROHIBITED_CONTENT"
+    gemini_emu.stop_next("RECITATION")
+    stopped = generate(gemini_emu, text_body("one two three four five six")).json()["candidates"][0]
+    assert stopped["finishReason"] == "RECITATION" and stopped["content"]["parts"][0]["text"]
+    gemini_emu.stop_next("SAFETY")
+    unsafe = generate(gemini_emu, text_body("one two three")).json()["candidates"][0]
+    assert unsafe["finishReason"] == "SAFETY" and unsafe["safetyRatings"]

@@ -187,6 +187,41 @@ def resolve_placement(device: str, compute_type: str) -> tuple[str, int, str]:
     return kind, int(index or 0), chosen
 
 
+def whisper_repo(name: str) -> str:
+    """The hub repo faster-whisper fetches for a model name ("small" -> Systran/faster-whisper-small), read
+    from its `_MODELS` table without importing it (importing faster_whisper loads CTranslate2 and PyAV)."""
+    if "/" in name:
+        return name
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec("faster_whisper")
+    folder = (spec.submodule_search_locations or [""])[0] if spec else ""
+    source = (Path(folder) / "utils.py").read_text() if folder else ""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_MODELS" for t in node.targets):
+            return ast.literal_eval(node.value).get(name, name)
+    return name
+
+
+def whisper_present(source: str) -> bool:
+    """Whether the model can load: a local directory, or (offline, as scripts/serve runs) a hub model already
+    in the cache; online, faster-whisper may still download it."""
+    local = Path(source).expanduser()
+    if local.is_dir():
+        return True
+    if source.startswith(("/", ".", "~")):
+        return False
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if not constants.HF_HUB_OFFLINE:
+        return True
+    try:
+        return isinstance(try_to_load_from_cache(whisper_repo(source), "model.bin"), str)
+    except ValueError:  # not a valid hub id
+        return False
+
+
 class Transcriber:
     """The configured Whisper model: loaded once (retried after a failure), used from the local-work pool."""
 
@@ -211,11 +246,11 @@ class Transcriber:
     def _load_model(self) -> Any:
         source = str(self.settings["source"])
         try:
+            if not whisper_present(source):  # checked before faster_whisper is imported: nothing loads for nothing
+                raise FileNotFoundError(f"{source} is not downloaded")
             from faster_whisper import WhisperModel
 
             local = Path(source).expanduser()
-            if not local.is_dir() and source.startswith(("/", ".", "~")):
-                raise FileNotFoundError(f"no model directory {source}")
             device, index, compute_type = resolve_placement(self.settings["device"], self.settings["compute_type"])
             model = WhisperModel(str(local) if local.is_dir() else source, device=device, device_index=index,
                                  compute_type=compute_type, cpu_threads=int(self.settings["cpu_threads"]),

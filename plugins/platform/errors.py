@@ -3,6 +3,7 @@ mapping of backend failures to errors a user can act on (as the seed's troublesh
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -70,6 +71,23 @@ def local_failure(route: dict[str, Any] | None, error: Exception) -> GatewayErro
             "Strict requests are never sent to a cloud model instead."
         )
     return None
+
+
+OLLAMA_ERROR_LINE = re.compile(r"Got unexpected response from Ollama: (\{.*\})", re.DOTALL)
+
+
+def stream_failure(error: Exception) -> Exception:
+    """A backend failure after a stream's 200, as the error event LiteLLM then sends. Ollama reports a
+    failing runner as an `{"error": ...}` line; LiteLLM reads it as a chunk and raises a KeyError labelled
+    400. The event says what Ollama said, as a 500. Other errors pass unchanged."""
+    found = OLLAMA_ERROR_LINE.search(str(getattr(error, "message", "") or error))
+    try:
+        line = ast.literal_eval(found.group(1)) if found else None
+    except (ValueError, SyntaxError):
+        line = None
+    if not isinstance(line, dict) or "error" not in line:
+        return error
+    return GatewayError(500, f"Ollama failed while streaming the reply: {line['error']}", code="backend_error")
 
 
 INVALID_INPUT_MARKERS = ("Invalid Message passed in", "Invalid user message", "Invalid content type",

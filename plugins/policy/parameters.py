@@ -12,14 +12,14 @@ from plugins.platform.errors import GatewayError
 from plugins.platform.settings import gateway_settings
 
 BOTH = ("strict", "flexible")
-PENALTIES = "Gemini 2.5 rejects penalties and Ollama's penalty options use a different scale"
+PENALTIES = "Gemini 2.5 answers 'Penalty is not enabled' (local models take them: privacy_mode=strict)"
 # parameter -> (values that mean "unset", privacy classes that cannot honour any other value, why)
 UNSUPPORTED: dict[str, tuple[tuple[Any, ...], tuple[str, ...], str]] = {
     "n": ((None, 1), ("strict",), "local models return one choice per request"),
     "logprobs": ((None, False), ("strict",), "local models served through Ollama return no log probabilities"),
     "top_logprobs": ((None, 0), BOTH, "neither backend returns top log probabilities"),
-    "presence_penalty": ((None, 0), BOTH, PENALTIES),
-    "frequency_penalty": ((None, 0), BOTH, PENALTIES),
+    "presence_penalty": ((None, 0), ("flexible",), PENALTIES),
+    "frequency_penalty": ((None, 0), ("flexible",), PENALTIES),
     "logit_bias": ((None, {}), BOTH, "neither backend takes token biases (their tokenizers are not OpenAI's)"),
     "audio": ((None,), BOTH, "no backend of this gateway produces audio output"),
     "modalities": ((None, ["text"]), BOTH, "only text output is produced"),

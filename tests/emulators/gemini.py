@@ -112,8 +112,8 @@ HARM_CATEGORIES = {"HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_HATE_SPEECH", "HAR
                    "HARM_CATEGORY_DANGEROUS_CONTENT", "HARM_CATEGORY_CIVIC_INTEGRITY"}
 HARM_THRESHOLDS = {"HARM_BLOCK_THRESHOLD_UNSPECIFIED", "BLOCK_LOW_AND_ABOVE", "BLOCK_MEDIUM_AND_ABOVE",
                    "BLOCK_ONLY_HIGH", "BLOCK_NONE", "OFF"}
-# Google's documented stand-ins for a signature a client could not keep (thought-signatures guide, FAQ)
 SAFE_RATINGS = [{"category": category, "probability": "NEGLIGIBLE"} for category in sorted(HARM_CATEGORIES)[:4]]
+# Google's documented stand-ins for a signature a client could not keep (thought-signatures guide, FAQ)
 DUMMY_SIGNATURES = {"context_engineering_is_the_way_to_go", "skip_thought_signature_validator"}
 DEFAULT_THOUGHTS = 24  # tokens an emulated 2.5 model thinks before answering unless told not to
 
@@ -214,7 +214,8 @@ class GeminiEmulator(Emulator):
     """Gemini for `api_key` (plus `extra_api_keys`, each seeing only its own files)."""
 
     def __init__(self, api_key: str = "test-gemini-key", extra_api_keys: Iterable[str] = (),
-                 models: Iterable[str] = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"),
+                 models: Iterable[str] = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite",
+                                          "gemini-3-pro-preview"),
                  processing_polls: int = 1) -> None:
         self.api_key, self.api_keys, self.models = api_key, {api_key, *extra_api_keys}, list(models)
         self.processing_polls = self._default_polls = processing_polls

@@ -29,6 +29,14 @@ DEFAULT_MODELS = ("CognitiveComputations/dolphin-mistral-nemo:latest", "qwen3-vl
 ROLES = ("system", "user", "assistant", "tool")
 GO_TYPES = {str: "string", bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
 B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+# api/types.go Options and Runner, by JSON name: the Go kind FromMap checks values against
+OPTION_KINDS = {
+    **dict.fromkeys(("num_keep", "seed", "num_predict", "top_k", "repeat_last_n", "num_ctx", "num_batch", "num_gpu",
+                     "main_gpu", "num_thread"), "integer"),
+    **dict.fromkeys(("top_p", "min_p", "typical_p", "temperature", "repeat_penalty", "presence_penalty",
+                     "frequency_penalty"), "float32"),
+    "use_mmap": "boolean", "stop": "array",
+}
 
 
 def model_key(name: str) -> str:
@@ -61,6 +69,30 @@ def _type_error(value: object, field: str, go_type: str) -> JSONResponse:
     return _error(400, f"json: cannot unmarshal {kind} into Go struct field {field} of type {go_type}")
 
 
+def options_error(options: dict) -> str | None:
+    """api.Options.FromMap: unknown names are ignored (a warning in the server log), a value of the wrong
+    kind is an error ("option %q must be of type integer", ...); JSON numbers fit integer and float32."""
+    for name, value in options.items():
+        kind = OPTION_KINDS.get(name)
+        if kind is None or value is None:
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if (kind in ("integer", "float32") and not number) or (kind == "boolean" and not isinstance(value, bool)):
+            return f"option {name!r} must be of type {kind}".replace("'", '"')
+        if kind == "array" and not isinstance(value, list):
+            return f'option "{name}" must be of type array'
+        if kind == "array" and not all(isinstance(item, str) for item in value):
+            return f'option "{name}" must be of type array of strings'
+    return None
+
+
+def format_error(value: object) -> str | None:
+    """llm.Completion: `format` is "json" or a JSON Schema object (null and "" mean unset)."""
+    if value in (None, "", "json") or isinstance(value, dict):
+        return None
+    return f'invalid format: {json.dumps(value)!r}; expected "json" or a valid JSON Schema object'.replace("'", "")
+
+
 def _image_error(image: str, decode: bool) -> str | None:
     """Go's base64.StdEncoding check (binding []byte); with `decode`, a real image decode like the runner's."""
     data = image.replace("\r", "").replace("\n", "")
@@ -87,6 +119,7 @@ class OllamaEmulator(Emulator):
         self.models = list(models)
         self.version = version
         self._caps = {model_key(name): list(caps) for name, caps in (capabilities or {}).items()}
+        self._stream_error: str | None = None
         super().__init__(Starlette(routes=[
             Route("/", self._root, methods=["GET", "HEAD"]),
             Route("/api/version", self._version, methods=["GET", "HEAD"]),
@@ -107,6 +140,16 @@ class OllamaEmulator(Emulator):
 
     def capabilities(self, name: str) -> list[str]:
         return self._caps.get(model_key(name)) or default_capabilities(name)
+
+    def fail_next_stream(self, message: str = "an error was encountered while running the model: unexpected EOF") \
+            -> None:
+        """The next streamed reply breaks after its first chunk with an `{"error": ...}` line, as Ollama
+        does when the runner fails after the 200 (server/routes.go ChatHandler writes `gin.H{"error": ...}`)."""
+        self._stream_error = message
+
+    def reset(self) -> None:
+        super().reset()
+        self._stream_error = None
 
     def fault_response(self, fault: Fault, scope: Scope) -> tuple[int, dict, dict[str, str]]:
         return fault.status, fault.body or {"error": f"injected fault ({fault.status})"}, {}
@@ -222,6 +265,13 @@ class OllamaEmulator(Emulator):
         if isinstance(checked, Response):
             return checked
         last_user, images, prompt_words = checked
+        # option and format errors come from the runner: 500, or an error line after the 200 when streaming
+        runner_error = options_error(body.get("options") or {}) or format_error(body.get("format"))
+        if runner_error and body.get("stream", True) is False:
+            return _error(500, runner_error)
+        if runner_error:
+            return StreamingResponse(iter([json.dumps({"error": runner_error}) + "\n"]),
+                                     media_type="application/x-ndjson")
         text = f"{name} says: {last_user}" + (f" [{images} images]" if images else "")
         words = text.split(" ")
         limit = (body.get("options") or {}).get("num_predict")
@@ -242,9 +292,10 @@ class OllamaEmulator(Emulator):
             final["message"] = {"role": "assistant", "content": " ".join(words),
                                 **({"thinking": thinking} if thinking else {})}
             return JSONResponse(final)
-        return StreamingResponse(self._stream(name, words, final, thinking), media_type="application/x-ndjson")
+        error, self._stream_error = self._stream_error, None
+        return StreamingResponse(self._stream(name, words, final, thinking, error), media_type="application/x-ndjson")
 
-    async def _stream(self, name: str, words: list[str], final: dict, thinking: str = ""):
+    async def _stream(self, name: str, words: list[str], final: dict, thinking: str = "", error: str | None = None):
         if thinking:
             yield json.dumps({"model": name, "created_at": _now(), "done": False,
                               "message": {"role": "assistant", "content": "", "thinking": thinking}}) + "\n"
@@ -254,4 +305,7 @@ class OllamaEmulator(Emulator):
                      "done": False}
             yield json.dumps(chunk) + "\n"
             await asyncio.sleep(0)
+            if error:
+                yield json.dumps({"error": error}) + "\n"
+                return
         yield json.dumps({**final, "message": {"role": "assistant", "content": ""}, "created_at": _now()}) + "\n"
