@@ -162,6 +162,10 @@ class EmbeddingEngine:
 
     async def embed(self, model: str, raw: Any, modality: str | None = None, normalize: bool = True) -> EmbeddingResult:
         """Embed a request's input (string, list, data URIs, base64, bytes) with one model."""
+        if not self.settings.enabled:
+            raise ModelUnavailable(f"Embedding model '{model}' is not served by this instance "
+                                   "(gateway.embeddings.enabled: false): point the group at an embedding host "
+                                   "(docs/SCALING.md).")
         slot = self.slot(model)
         items = classify_inputs(raw, modality, max_items=self.settings.max_items_per_request,
                                 max_item_bytes=self.settings.max_item_bytes)

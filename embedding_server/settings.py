@@ -46,6 +46,7 @@ class ModelSpec:
 class EmbeddingSettings:
     """All knobs of the in-process embedding server."""
 
+    enabled: bool = True  # false: this process holds no embedding models (a front for embedding hosts)
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     dtype: str = "auto"  # auto | float32 | float16 | bfloat16
     load: str = "background"  # background: start loading every model when the gateway starts; lazy: on first use
@@ -62,7 +63,7 @@ class EmbeddingSettings:
         return int(self.max_item_mb * MB)
 
 
-SCALARS = ("device", "dtype", "load", "retry_load_after_s", "cpu_threads", "max_item_mb",
+SCALARS = ("enabled", "device", "dtype", "load", "retry_load_after_s", "cpu_threads", "max_item_mb",
            "max_items_per_request", "max_image_pixels")
 MODEL_KEYS = ("family", "source", "dimensions", "batching")
 

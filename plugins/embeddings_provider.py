@@ -102,7 +102,7 @@ class EmbeddingServerProvider(CustomLLM):
 
     def start(self) -> None:
         """Begin loading the models now when the config says `load: background` (never blocks)."""
-        if self.engine.settings.load == "background":
+        if self.engine.settings.enabled and self.engine.settings.load == "background":
             self.engine.start_background_loading()
 
     async def aembedding(

@@ -76,13 +76,14 @@ def start_gateway(ollama, gemini, tiny_models):
     """Start extra gateways with config overrides / env for one test; all are stopped afterwards."""
     started = []
 
-    def start(config_overrides: dict | None = None, env: dict | None = None) -> Gateway:
+    def start(config_overrides: dict | None = None, env: dict | None = None, args: tuple[str, ...] = ()) -> Gateway:
         from tests.gateway_process import deep_merge
 
         lazy = {"gateway": {"transcription": {"load": "lazy"}}}  # only gateways that transcribe load Whisper
         gateway = Gateway(
             config_overrides=deep_merge(deep_merge(tiny_models, lazy), config_overrides or {}),
             env={**backend_env(ollama, gemini), **(env or {})},
+            args=args,
         )
         started.append(gateway)
         return gateway.start()

@@ -42,8 +42,10 @@ def deep_merge(base: dict, overrides: dict) -> dict:
 class Gateway:
     """A running gateway: `url(path)`, an `openai` client, and its log for assertions."""
 
-    def __init__(self, config_overrides: dict | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, config_overrides: dict | None = None, env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
+        self.args = args  # extra `litellm` CLI arguments, e.g. ("--num_workers", "2")
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.master_key = MASTER_KEY
         self._workdir = tempfile.TemporaryDirectory(prefix="gateway-")
@@ -64,7 +66,7 @@ class Gateway:
     def start(self, timeout_s: float = 90) -> Gateway:
         log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [str(ROOT / "scripts" / "serve")],
+            [str(ROOT / "scripts" / "serve"), *self.args],
             cwd=ROOT,
             env={**self.env, "CONFIG_FILE_PATH": str(self.config_path), "HOST": "127.0.0.1", "PORT": str(self.port)},
             stdout=log,

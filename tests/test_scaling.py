@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timezone
 
 import httpx
+import psutil
 import pytest
 import redis
 import requests
@@ -22,7 +23,7 @@ import yaml
 from tests import media
 from tests.conftest import backend_env
 from tests.gateway_process import ROOT, Gateway, deep_merge, free_port
-from tests.helpers import chat_bodies
+from tests.helpers import chat_bodies, gemini_calls
 
 SHARED_REDIS = "redis://127.0.0.1:6379/5"  # a DB of its own, flushed here; DB 0 is never touched
 RPM = 4  # vision-strict's deployment limit in these tests, for all replicas together
@@ -263,3 +264,26 @@ def test_redis_outage_degrades_to_memory_and_recovers(start_gateway, ollama, gem
         assert gateway.log().count(UNREACHABLE) == 2
     finally:
         stop_redis(server)
+
+
+def test_workers_front_with_an_embedding_only_instance(start_gateway, ollama, gemini):
+    """docs/SCALING.md, several workers on one host: each `--num_workers` worker is a process with its own
+    copy of the models, so the front runs N workers with `embeddings.enabled: false` and its embedding
+    group points at one embedding-only instance. Strict chat still stays local through every worker."""
+    embedder = start_gateway()
+    front = start_gateway({"model_list": front_model_list([embedder]), "gateway": {"embeddings": {"enabled": False}}},
+                          args=("--num_workers", "2"))
+    workers = psutil.Process(front.process.pid).children(recursive=True)
+    assert len([worker for worker in workers if worker.name().startswith("python")]) >= 2
+    for _ in range(6):
+        response = httpx.post(front.url("/v1/embeddings"), headers=front.auth, timeout=60,
+                              json={"model": "bge-m3", "input": ["hello"]})
+        assert response.status_code == 200, response.text
+        assert response.headers["x-litellm-model-api-base"] == embedder.url("/v1")
+    for _ in range(4):
+        front.client().chat.completions.create(model="auto", messages=[{"role": "user", "content": "hi"}],
+                                               extra_body={"privacy_mode": "strict"})
+    assert len(chat_bodies(ollama)) == 4 and gemini_calls(gemini) == []
+    siglip = httpx.post(front.url("/v1/embeddings"), headers=front.auth, timeout=60,
+                        json={"model": "siglip", "input": ["a cat"]})  # still embedding_server/ on the front
+    assert siglip.status_code == 503 and "gateway.embeddings.enabled: false" in siglip.text
