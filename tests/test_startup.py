@@ -86,3 +86,35 @@ def test_no_outbound_call_at_start(ollama, gemini, tiny_models):
         stop.set()
         gateway.close()
         listener.close()
+
+
+MODEL_LIBRARIES = ("libtorch", "libctranslate2", "libavcodec", "libonnxruntime", "libpdfium")
+
+
+def loaded_libraries(pid: int) -> set[str]:
+    """Shared libraries mapped by the process and its children (what has been imported, seen from outside)."""
+    import psutil
+
+    names = set()
+    for process in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        with open(f"/proc/{process.pid}/maps") as maps:
+            names.update(line.rsplit("/", 1)[-1].strip() for line in maps if ".so" in line)
+    return names
+
+
+def test_an_idle_gateway_without_weights_imports_no_model_library(ollama, gemini):
+    """Models load when configured and present; with none downloaded (the real config, offline), torch,
+    CTranslate2, PyAV, onnxruntime and pdfium stay unimported until a feature needs them."""
+    from tests.conftest import backend_env
+
+    with Gateway(env=backend_env(ollama, gemini)) as gateway:
+        time.sleep(3)  # the background loads have found no weights
+        loaded = {name for name in loaded_libraries(gateway.process.pid) if name.startswith(MODEL_LIBRARIES)}
+        assert loaded == set(), loaded
+        refused = gateway.client().embeddings.with_raw_response
+        import openai
+
+        with pytest.raises(openai.InternalServerError) as missing:  # 503: not downloaded, named
+            refused.create(model="bge-m3", input=["hello"])
+        assert "scripts/download_models" in str(missing.value)
+        assert not {name for name in loaded_libraries(gateway.process.pid) if name.startswith("libtorch")}
