@@ -138,3 +138,18 @@ def test_no_model_info_lookups_per_request(gateway, ollama, gemini):
     time.sleep(1)  # a stream's cost is logged after its last chunk
     shows = [record.body for record in ollama.requests if record.path == "/api/show"]
     assert shows == [], shows
+
+
+def test_a_strict_tool_turn_stays_local(gateway, ollama, gemini):
+    """Ollama's documented tool flow (tool_calls, then a `tool` message) through the gateway, all local."""
+    client = gateway.client()
+    question = {"role": "user", "content": "Use get_weather for Lyon"}
+    first = client.chat.completions.create(model="vision-strict", messages=[question], tools=WEATHER)
+    call = first.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather" and first.choices[0].finish_reason == "tool_calls"
+    replay = [question, first.choices[0].message.model_dump(exclude_none=True),
+              {"role": "tool", "tool_call_id": call.id, "content": "11 degrees"}]
+    second = client.chat.completions.create(model="vision-strict", messages=replay, tools=WEATHER)
+    assert second.choices[0].message.content.startswith("qwen3-vl:8b says:")
+    assert [message["role"] for message in chat_bodies(ollama)[-1]["messages"]] == ["user", "assistant", "tool"]
+    assert gemini_calls(gemini) == []

@@ -507,6 +507,9 @@ def test_gemini_faults(gemini_emu):
     with pytest.raises(litellm.RateLimitError, match="Resource exhausted"):
         litellm.completion(**gemini_args(gemini_emu), messages=HELLO)
     assert litellm.completion(**gemini_args(gemini_emu), messages=HELLO).choices[0].message.content
+    gemini_emu.add_fault(Fault(path_pattern="generateContent", status=429))  # the emulator's own 429 body
+    quota = generate(gemini_emu, text_body()).json()["error"]
+    assert quota["status"] == "RESOURCE_EXHAUSTED" and quota["details"][0]["retryDelay"] == "20s"
     gemini_emu.add_fault(Fault(path_pattern="streamGenerateContent", status=200, die_mid_stream=True))
     with pytest.raises(Exception, match="incomplete chunked read"):
         for _ in litellm.completion(**gemini_args(gemini_emu), messages=HELLO, stream=True):
@@ -532,7 +535,7 @@ def test_gemini_faults(gemini_emu):
     ({"num_predict": "ten"}, 'option "num_predict" must be of type integer'),
     ({"temperature": True}, 'option "temperature" must be of type float32'),
     ({"stop": "END"}, 'option "stop" must be of type array'),
-    ({"stop": [1]}, 'option "stop" must be of type array of strings'),
+    ({"stop": [1]}, 'option "stop" must be of an array of strings'),
     ({"use_mmap": 1}, 'option "use_mmap" must be of type boolean'),
 ])
 def test_ollama_options_are_typed_by_name(ollama_emu, options, error):
@@ -623,3 +626,55 @@ def test_gemini_blocked_prompt_and_filter_stops(gemini_emu):
     gemini_emu.stop_next("SAFETY")
     unsafe = generate(gemini_emu, text_body("one two three")).json()["candidates"][0]
     assert unsafe["finishReason"] == "SAFETY" and unsafe["safetyRatings"]
+
+
+# -- the official examples (tests/emulators/fixtures, sources cited there) ------------------------------
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "emulators", "fixtures")
+
+
+def official_examples(name: str) -> list[dict]:
+    with open(os.path.join(FIXTURES, name)) as handle:
+        examples = json.load(handle)["examples"]
+    png = base64.b64encode(tiny_png()).decode()
+    return json.loads(json.dumps(examples).replace('"$PNG"', json.dumps(png)))
+
+
+def tiny_png() -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(output, format="PNG")
+    return output.getvalue()
+
+
+@pytest.mark.parametrize("example", official_examples("ollama_api_examples.json"), ids=lambda e: e["name"])
+def test_ollama_answers_the_documented_examples(ollama_emu, example):
+    response = httpx.post(f"{ollama_emu.base_url}/api/chat", json=example["request"])
+    assert response.status_code == 200, response.text
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    final = lines[-1]
+    assert set(example["response"]) <= set(final) and final["done"] is True
+    message = final.get("message") if example["request"].get("stream") is False else lines[0]["message"]
+    assert message["role"] == "assistant"
+    if example.get("tool_call"):
+        assert message["content"] == "" and message["tool_calls"][0]["function"]["name"] == example["tool_call"]
+    else:
+        assert "".join(line["message"]["content"] for line in lines if "message" in line)
+
+
+@pytest.mark.parametrize("example", official_examples("gemini_api_examples.json"), ids=lambda e: e["name"])
+def test_gemini_answers_the_documented_examples(gemini_emu, example):
+    response = generate(gemini_emu, example["request"])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(example["response"]) <= set(body)
+    candidate = body["candidates"][0]
+    assert candidate["content"]["role"] == "model" and candidate["finishReason"] == "STOP"
+    part = candidate["content"]["parts"][0]
+    if example.get("function_call"):
+        assert part["functionCall"]["name"] == example["function_call"] and part["thoughtSignature"]
+    else:
+        assert part["text"]
+    usage = body["usageMetadata"]
+    assert usage["totalTokenCount"] == usage["promptTokenCount"] + usage["candidatesTokenCount"] + \
+        usage.get("thoughtsTokenCount", 0)
+    assert bool(usage.get("thoughtsTokenCount")) == bool(example.get("thoughts", True))

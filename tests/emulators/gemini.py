@@ -15,7 +15,8 @@ carry back the signature it was given: an unknown one is refused, and gemini-3 m
 (2.5 models accept it but lose their reasoning, which `signatures_missing` counts).
 `block_next_prompt` answers `promptFeedback.blockReason` with no candidates; `stop_next` ends the next reply
 early with a finishReason such as SAFETY or RECITATION (the partial text kept, as Google sends it).
-Uploaded bytes go to a temp dir, never memory."""
+A 429 carries google.rpc.RetryInfo. The documented request examples are fixtures in
+fixtures/gemini_api_examples.json. Uploaded bytes go to a temp dir, never memory."""
 
 from __future__ import annotations
 
@@ -281,7 +282,10 @@ class GeminiEmulator(Emulator):
         return _is_chunk(scope) or (length.isdigit() and int(length) > MAX_REQUEST_BYTES)
 
     def fault_response(self, fault: Fault, scope: Scope) -> tuple[int, dict, dict[str, str]]:
-        body = fault.body or {"error": GeminiError(fault.status, "Injected fault.").error}
+        # a real 429 says when to come back: google.rpc.RetryInfo (and QuotaFailure) in `details`
+        retry = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "20s"}] if fault.status == 429 \
+            else None
+        body = fault.body or {"error": GeminiError(fault.status, "Injected fault.", details=retry).error}
         return fault.status, body, {"x-goog-upload-status": "final"} if _is_chunk(scope) else {}
 
     # -- plumbing ----------------------------------------------------------------------------------

@@ -3,7 +3,13 @@
 
 Validation follows Ollama's Go server: body bound as api.ChatRequest (type errors and bad base64 images
 are 400 with Go's messages), unknown fields ignored, names without a tag mean `:latest` and match
-case-insensitively, a model that is not pulled is 404 "try pulling it first"."""
+case-insensitively, a model that is not pulled is 404 "try pulling it first". `options` are typed by name
+as api/types.go Options.FromMap does (unknown names ignored, wrong kinds fail); `format` is "json" or a
+schema; the runner's errors are a 500, or an `{"error": ...}` line after the 200 when streaming
+(`fail_next_stream` injects one). Capabilities from `/api/show` are enforced (tools, thinking); thinking
+models think unless `think: false`; when the last user text names a declared tool the model calls it
+(docs/api.md "Chat request (No streaming, with tools)"). The documented examples are fixtures in
+fixtures/ollama_api_examples.json."""
 
 from __future__ import annotations
 
@@ -82,7 +88,7 @@ def options_error(options: dict) -> str | None:
         if kind == "array" and not isinstance(value, list):
             return f'option "{name}" must be of type array'
         if kind == "array" and not all(isinstance(item, str) for item in value):
-            return f'option "{name}" must be of type array of strings'
+            return f'option "{name}" must be of an array of strings'
     return None
 
 
@@ -90,7 +96,7 @@ def format_error(value: object) -> str | None:
     """llm.Completion: `format` is "json" or a JSON Schema object (null and "" mean unset)."""
     if value in (None, "", "json") or isinstance(value, dict):
         return None
-    return f'invalid format: {json.dumps(value)!r}; expected "json" or a valid JSON Schema object'.replace("'", "")
+    return f'invalid format: {json.dumps(json.dumps(value))}; expected "json" or a valid JSON Schema object'
 
 
 def _image_error(image: str, decode: bool) -> str | None:
@@ -109,6 +115,14 @@ def _image_error(image: str, decode: bool) -> str | None:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return "image: unknown format"
     return None
+
+
+def _tool_to_call(tools: list, last_user: str, messages: list) -> str:
+    """The declared function the last user text names, unless the conversation ends with a tool's answer."""
+    if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "tool":
+        return ""
+    names = [str((tool.get("function") or {}).get("name") or "") for tool in tools if isinstance(tool, dict)]
+    return next((name for name in names if name and name in last_user), "")
 
 
 class OllamaEmulator(Emulator):
@@ -288,6 +302,16 @@ class OllamaEmulator(Emulator):
         # thinking models think unless told not to (`think: false`), in a `thinking` field beside the content
         thinking = f"The user wrote {prompt_words} words." if "thinking" in caps and body.get("think") is not False \
             else ""
+        call = _tool_to_call(body.get("tools") or [], last_user, messages)
+        if call:  # docs/api.md "Chat request (No streaming, with tools)": empty content, tool_calls
+            message = {"role": "assistant", "content": "",
+                       "tool_calls": [{"function": {"name": call, "arguments": {}}}]}
+            if body.get("stream", True) is False:
+                return JSONResponse({**final, "message": message})
+            lines = [{"model": name, "created_at": _now(), "message": message, "done": False},
+                     {**final, "message": {"role": "assistant", "content": ""}}]
+            return StreamingResponse(iter([json.dumps(line) + "\n" for line in lines]),
+                                     media_type="application/x-ndjson")
         if body.get("stream", True) is False:
             final["message"] = {"role": "assistant", "content": " ".join(words),
                                 **({"thinking": thinking} if thinking else {})}
