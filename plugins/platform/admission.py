@@ -1,4 +1,4 @@
-"""Admission control for heavy local work (OCR, PDF rasterising): a bounded pool per process.
+"""Admission control for heavy local work (OCR, PDF rasterising, transcription): a bounded pool per process.
 
 At most `workers` jobs run at once (each in a thread, off the event loop) and at most `queue`
 wait; a request beyond that gets 429 with Retry-After instead of queueing without limit, so a
@@ -28,8 +28,8 @@ class WorkPool:
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         if self._admitted >= self.workers + self.queue:
-            raise GatewayError(429, "The gateway's local processing (OCR, PDF rendering) is at capacity; retry "
-                               f"in {self.retry_after_s} s.", error_type="rate_limit_error",
+            raise GatewayError(429, "The gateway's local processing (OCR, PDF rendering, transcription) is at "
+                               f"capacity; retry in {self.retry_after_s} s.", error_type="rate_limit_error",
                                headers={"Retry-After": str(self.retry_after_s)})
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.workers)
