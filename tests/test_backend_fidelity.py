@@ -153,3 +153,14 @@ def test_a_strict_tool_turn_stays_local(gateway, ollama, gemini):
     assert second.choices[0].message.content.startswith("qwen3-vl:8b says:")
     assert [message["role"] for message in chat_bodies(ollama)[-1]["messages"]] == ["user", "assistant", "tool"]
     assert gemini_calls(gemini) == []
+
+
+def test_a_filter_stop_on_the_responses_api_keeps_the_text(gateway, ollama, gemini):
+    """The Responses surface reads Gemini through the same parser: the partial text is kept, and the response
+    is `incomplete` for `content_filter`, as OpenAI's spec words it."""
+    gemini.stop_next("RECITATION")
+    reply = gateway.client().responses.create(model="auto", input="recite one two three four five six",
+                                              extra_body={"privacy_mode": "flexible"})
+    assert reply.output_text.startswith("gemini-2.5-flash says:")
+    assert reply.status == "incomplete" and reply.incomplete_details.reason == "content_filter"
+    assert chat_bodies(ollama) == []
