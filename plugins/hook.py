@@ -23,7 +23,13 @@ from litellm.types.utils import CallTypes
 from plugins.attachments.file_api import file_api
 from plugins.pipeline import key_scope, plan_request
 from plugins.platform.audit import write_audit
-from plugins.platform.errors import GatewayError, invalid_input, local_failure, stream_failure
+from plugins.platform.errors import (
+    GatewayError,
+    invalid_input,
+    local_failure,
+    stream_failure,
+    tidy_provider_message,
+)
 from plugins.platform.metrics import record_route
 from plugins.policy.parameters import check_embedding_parameters
 from plugins.policy.privacy_guard import (
@@ -159,6 +165,7 @@ class GatewayHook(CustomLogger):
         traceback_str: str | None = None,
     ) -> Any:
         forget(route_of(request_data))
+        tidy_provider_message(original_exception)
         mapped = local_failure(route_of(request_data), original_exception) or invalid_input(original_exception)
         return mapped.as_http_exception() if mapped else None
 

@@ -164,3 +164,18 @@ def test_a_filter_stop_on_the_responses_api_keeps_the_text(gateway, ollama, gemi
     assert reply.output_text.startswith("gemini-2.5-flash says:")
     assert reply.status == "incomplete" and reply.incomplete_details.reason == "content_filter"
     assert chat_bodies(ollama) == []
+
+
+@pytest.mark.parametrize(("status", "google_status", "stream"), [
+    (429, "RESOURCE_EXHAUSTED", True), (503, "UNAVAILABLE", True), (429, "RESOURCE_EXHAUSTED", False)])
+def test_gemini_errors_read_as_gemini_said_them(gateway, ollama, gemini, status, google_status, stream):
+    """No Python bytes repr of the body, no advice naming the proxy's other model groups."""
+    body = {"error": {"code": status, "status": google_status, "message": "Try again later.", "details": [
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "9s"}]}}
+    gemini.add_fault(Fault(path_pattern="[gG]enerateContent", status=status, body=body, times=10))
+    response = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=60, json={
+        "model": "auto", "privacy_mode": "flexible", "stream": stream, "messages": [{"role": "user", "content": "x"}]})
+    assert response.status_code == status and response.headers.get("retry-after") == "9"
+    message = response.json()["error"]["message"]
+    assert f"Gemini: Try again later. ({google_status})" in message
+    assert "b'" not in message and "fallback" not in message.lower() and "ocr-strict" not in message

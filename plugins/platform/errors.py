@@ -4,6 +4,8 @@ mapping of backend failures to errors a user can act on (as the seed's troublesh
 from __future__ import annotations
 
 import ast
+import json
+import math
 import re
 from typing import Any
 
@@ -88,6 +90,54 @@ def stream_failure(error: Exception) -> Exception:
     if not isinstance(line, dict) or "error" not in line:
         return error
     return GatewayError(500, f"Ollama failed while streaming the reply: {line['error']}", code="backend_error")
+
+
+PROVIDER_BODY = re.compile(r"""b(['"])(\{.*\})\1|(\{.*\})""", re.DOTALL)
+ROUTER_ADVICE = "\n\nLiteLLM: model group"
+
+
+def _provider_error(text: str) -> Any:
+    """The `error` of a provider's JSON error body inside LiteLLM's message (raw, or as a bytes repr)."""
+    found = PROVIDER_BODY.search(text)
+    try:
+        raw = ast.literal_eval(found.group(0)) if found and found.group(2) else found.group(3) if found else None
+        body = json.loads(raw) if raw else None
+    except (ValueError, SyntaxError):
+        return None
+    return body.get("error") if isinstance(body, dict) else None
+
+
+def retry_delay_s(google_error: dict) -> int | None:
+    """google.rpc.RetryInfo `retryDelay` ("17s") of a Google error, in whole seconds."""
+    for detail in google_error.get("details") or []:
+        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+        if isinstance(delay, str) and delay.endswith("s"):
+            try:
+                return math.ceil(float(delay[:-1]))
+            except ValueError:
+                return None
+    return None
+
+
+def tidy_provider_message(error: Exception) -> None:
+    """Say what the backend said, the way a client can read it. LiteLLM wraps a provider's error body in
+    its own prefixes (a streamed one as a Python bytes repr, b'{"error": ...}') and appends advice about the
+    proxy's fallback config, which names other model groups. Rewrites the exception's `message`, which
+    LiteLLM sends to the client."""
+    message = getattr(error, "message", None)
+    if not isinstance(message, str):
+        return
+    tidy = message.split(ROUTER_ADVICE, 1)[0]
+    inner = _provider_error(tidy)
+    if isinstance(inner, dict) and inner.get("message"):  # Google's envelope
+        tidy = f"Gemini: {inner['message']}" + (f" ({inner['status']})" if inner.get("status") else "")
+        wait = retry_delay_s(inner)
+        if wait is not None:  # LiteLLM answers with the exception's headers: Retry-After is Google's own wait
+            tidy += f"; retry after {wait} s"
+            error.headers = {**(getattr(error, "headers", None) or {}), "retry-after": str(wait)}  # type: ignore
+    elif isinstance(inner, str) and inner:  # Ollama's {"error": "..."}
+        tidy = f"Ollama: {inner}"
+    error.message = tidy  # type: ignore[attr-defined]
 
 
 INVALID_INPUT_MARKERS = ("Invalid Message passed in", "Invalid user message", "Invalid content type",
