@@ -83,10 +83,11 @@ class GatewayHook(CustomLogger):
     async def async_pre_call_hook(
         self, user_api_key_dict: UserAPIKeyAuth, cache: Any, data: dict, call_type: str
     ) -> dict:
-        refuse_provider_settings(client_body(data))
+        sent = client_body(data)
+        refuse_provider_settings(sent)
         scope = key_scope(user_api_key_dict)
         if call_type in CHAT_CALL_TYPES:
-            keep_thought_signatures(data, client_body(data))
+            keep_thought_signatures(data, sent)
         if call_type in CHAT_CALL_TYPES or call_type in RESPONSES_CALL_TYPES:
             surface = "chat" if call_type in CHAT_CALL_TYPES else "responses"
             route = await plan_request(data, request_headers(data), scope, user_api_key_dict, surface=surface)

@@ -107,16 +107,13 @@ def _provider_error(text: str) -> Any:
     return body.get("error") if isinstance(body, dict) else None
 
 
-def retry_delay_s(google_error: dict) -> int | None:
-    """google.rpc.RetryInfo `retryDelay` ("17s") of a Google error, in whole seconds."""
-    for detail in google_error.get("details") or []:
-        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
-        if isinstance(delay, str) and delay.endswith("s"):
-            try:
-                return math.ceil(float(delay[:-1]))
-            except ValueError:
-                return None
-    return None
+RETRY_DELAY = re.compile(r'retryDelay\\?"?\s*:\s*\\?"(\d+(?:\.\d+)?)s')
+
+
+def backend_retry_after(body: bytes) -> str | None:
+    """The backend's own wait (Gemini's RetryInfo `retryDelay`) in an error, as Retry-After seconds."""
+    found = RETRY_DELAY.search(body.decode(errors="replace"))
+    return str(math.ceil(float(found.group(1)))) if found else None
 
 
 def tidy_provider_message(error: Exception) -> None:
@@ -131,10 +128,10 @@ def tidy_provider_message(error: Exception) -> None:
     inner = _provider_error(tidy)
     if isinstance(inner, dict) and inner.get("message"):  # Google's envelope
         tidy = f"Gemini: {inner['message']}" + (f" ({inner['status']})" if inner.get("status") else "")
-        wait = retry_delay_s(inner)
+        wait = backend_retry_after(message.encode())
         if wait is not None:  # LiteLLM answers with the exception's headers: Retry-After is Google's own wait
             tidy += f"; retry after {wait} s"
-            error.headers = {**(getattr(error, "headers", None) or {}), "retry-after": str(wait)}  # type: ignore
+            error.headers = {**(getattr(error, "headers", None) or {}), "retry-after": wait}  # type: ignore
     elif isinstance(inner, str) and inner:  # Ollama's {"error": "..."}
         tidy = f"Ollama: {inner}"
     error.message = tidy  # type: ignore[attr-defined]

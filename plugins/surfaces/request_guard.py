@@ -15,15 +15,13 @@
 from __future__ import annotations
 
 import json
-import math
-import re
 from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plugins.platform.errors import GatewayError
+from plugins.platform.errors import GatewayError, backend_retry_after
 from plugins.platform.settings import gateway_settings
 from plugins.policy.parameters import refuse_token_arrays
 from plugins.policy.privacy_guard import refuse_provider_settings
@@ -270,15 +268,6 @@ class EnvelopeSend:
             headers.append((b"retry-after", retry_after.encode()))
         await self.send(_with_retry_after({**start, "status": status, "headers": headers}))
         await self.send({"type": "http.response.body", "body": body, "more_body": more_body})
-
-
-RETRY_DELAY = re.compile(r'retryDelay\\?"?\s*:\s*\\?"(\d+(?:\.\d+)?)s')
-
-
-def backend_retry_after(body: bytes) -> str | None:
-    """The backend's own wait (Gemini's RetryInfo `retryDelay`) in an error, as Retry-After seconds."""
-    found = RETRY_DELAY.search(body.decode(errors="replace"))
-    return str(math.ceil(float(found.group(1)))) if found else None
 
 
 def _with_retry_after(message: Message) -> Message:
