@@ -12,7 +12,9 @@ gateway relies on is defined here, each delegating to a module named for what it
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from litellm.constants import RETURN_RAW_MODEL_NAME_METADATA_KEY
 from litellm.integrations.custom_logger import CustomLogger
@@ -58,6 +60,25 @@ def client_body(data: dict[str, Any]) -> dict[str, Any]:
     return body if isinstance(body, dict) else data
 
 
+def request_query(data: dict[str, Any]) -> dict[str, str]:
+    """The request's query-string parameters (one more carrier of task and privacy_mode)."""
+    url = str((data.get("proxy_server_request") or {}).get("url") or "")
+    return {name: values[-1] for name, values in parse_qs(urlsplit(url).query).items()}
+
+
+PATH_MODEL = re.compile(r"/(?:openai/deployments|engines)/([^/]+)/")
+
+
+def check_path_model(data: dict[str, Any], sent: dict[str, Any]) -> None:
+    """A route that names its model in the path (`/openai/deployments/{model}/...`, `/engines/{model}/...`)
+    is served that model, while keys and the body may speak of another: they must agree (400)."""
+    url = str((data.get("proxy_server_request") or {}).get("url") or "")
+    found = PATH_MODEL.search(unquote(urlsplit(url).path))
+    if found and sent.get("model") not in (None, "", found.group(1)):
+        raise GatewayError(400, f"The path names model {found.group(1)!r} but the body names {sent['model']!r}: "
+                           "send one model.", param="model", code="conflicting_values")
+
+
 def served_group(response: Any, route: dict[str, Any]) -> str:
     """The model group that actually answered: a same-class fallback may have served the request."""
     hidden = getattr(response, "_hidden_params", None) or {}
@@ -85,12 +106,14 @@ class GatewayHook(CustomLogger):
     ) -> dict:
         sent = client_body(data)
         refuse_provider_settings(sent)
+        check_path_model(data, sent)
         scope = key_scope(user_api_key_dict)
         if call_type in CHAT_CALL_TYPES:
             keep_thought_signatures(data, sent)
         if call_type in CHAT_CALL_TYPES or call_type in RESPONSES_CALL_TYPES:
             surface = "chat" if call_type in CHAT_CALL_TYPES else "responses"
-            route = await plan_request(data, request_headers(data), scope, user_api_key_dict, surface=surface)
+            route = await plan_request(data, request_headers(data), scope, user_api_key_dict, surface=surface,
+                                       sent=sent, query=request_query(data))
         elif call_type in EMBEDDING_CALL_TYPES:
             route = embedding_route(data)
         else:
@@ -137,7 +160,7 @@ class GatewayHook(CustomLogger):
     ) -> Any:
         route = route_of(request_data)
         vault = vault_of(route)
-        restorers: dict[int, StreamRestorer] = {}
+        restorers: dict[Any, StreamRestorer] = {}
         try:
             async for chunk in response:
                 if route and hasattr(chunk, "model") and isinstance(getattr(chunk, "model", None), str):
@@ -225,8 +248,14 @@ def restore_response(response: Any, vault: Vault) -> None:
             item.arguments = vault.restore(item.arguments)
 
 
-def restore_chunk(chunk: Any, vault: Vault, restorers: dict[int, StreamRestorer]) -> None:
-    """Restore a streamed chunk's text, holding back a placeholder cut between chunks."""
+def restore_chunk(chunk: Any, vault: Vault, restorers: dict[Any, StreamRestorer]) -> None:
+    """Restore a streamed chunk's text, holding back a placeholder cut between chunks: chat chunks
+    (choices[].delta) and Responses events (output text and function-call argument deltas)."""
+    kind = getattr(chunk, "type", None)
+    kind = str(getattr(kind, "value", kind) or "")  # LiteLLM's Responses events carry an enum
+    if kind.startswith("response."):
+        restore_event(chunk, kind, vault, restorers)
+        return
     for choice in getattr(chunk, "choices", None) or []:
         restorer = restorers.setdefault(getattr(choice, "index", 0), StreamRestorer(vault))
         delta = getattr(choice, "delta", None)
@@ -241,6 +270,24 @@ def restore_chunk(chunk: Any, vault: Vault, restorers: dict[int, StreamRestorer]
             function = getattr(call, "function", None)
             if function is not None and isinstance(function.arguments, str):
                 function.arguments = vault.restore(function.arguments)
+
+
+def restore_event(event: Any, kind: str, vault: Vault, restorers: dict[Any, StreamRestorer]) -> None:
+    """One Responses streaming event: deltas through a per-part restorer, `done` events and the final
+    response whole."""
+    where = (kind.rsplit(".", 1)[0], getattr(event, "output_index", 0), getattr(event, "content_index", 0))
+    if kind.endswith(".delta") and isinstance(getattr(event, "delta", None), str):
+        event.delta = restorers.setdefault(where, StreamRestorer(vault)).feed(event.delta)
+    elif kind.endswith(".done"):
+        restorers.pop(where, None)  # a `done` event carries the whole text
+        for name in ("text", "arguments"):
+            if isinstance(getattr(event, name, None), str):
+                setattr(event, name, vault.restore(getattr(event, name)))
+        item = getattr(event, "item", None)
+        if item is not None:
+            restore_response(type("Output", (), {"output": [item]})(), vault)
+    if getattr(event, "response", None) is not None:
+        restore_response(event.response, vault)
 
 
 def surface_uses_litellm_metadata(call_type: str, data: dict[str, Any]) -> bool:

@@ -17,6 +17,7 @@ from plugins.platform.errors import GatewayError
 from plugins.platform.settings import gateway_settings
 from plugins.policy import routing
 from plugins.policy.key_access import check_group_allowed
+from plugins.policy.outgoing import check_cloud_request, sent_texts
 from plugins.policy.parameters import check_chat_parameters, limit_thinking
 from plugins.policy.privacy_guard import reject_cross_class_fallbacks
 from plugins.policy.redaction import (
@@ -27,7 +28,7 @@ from plugins.policy.redaction import (
     redact_image,
     redact_pdf,
 )
-from plugins.policy.sensitive import UNSCANNED, request_texts, scan_request
+from plugins.policy.sensitive import UNSCANNED, attachment_payloads, scan_request
 from plugins.surfaces.responses_input import responses_messages
 
 OVERRIDE_VALUES = ("off", "skip", "false")
@@ -80,11 +81,13 @@ def sensitive_action(data: dict, headers: dict[str, str], user_api_key_dict: Any
     return chosen.strip().lower()
 
 
-async def redact_request(data: dict[str, Any], attachments: list, surface: str) -> Vault | None:
-    """The request with its values replaced by placeholders, or None when redaction cannot be certain."""
+async def redact_request(data: dict[str, Any], sent: list[str], skip: frozenset[int], attachments: list,
+                         surface: str) -> Vault | None:
+    """The request with its values replaced by placeholders in every field in `sent`, or None when
+    redaction cannot be certain."""
     vault = Vault()
     try:
-        redact_fields(data, vault)
+        redact_fields(data, sent, skip, vault)
         for attachment in attachments:
             if surface != "chat" or attachment.kind not in ("image", "pdf"):
                 raise RedactionUncertain(f"{attachment.kind} attachments cannot be redacted on {surface}")
@@ -131,17 +134,27 @@ def validate_messages(messages: Any) -> list:
     return messages
 
 
+def scanned_fields(data: dict[str, Any], sent: dict[str, Any] | None) -> dict[str, Any]:
+    """The request's fields as they will be forwarded, for the fields the client sent (LiteLLM adds its
+    own bookkeeping to `data`, which no provider receives)."""
+    return {name: data[name] for name in (sent if sent is not None else data) if name in data}
+
+
 async def plan_request(
     data: dict[str, Any], headers: dict[str, str], key_scope: str, user_api_key_dict: Any = None,
-    dry_run: bool = False, surface: str = "chat",
+    dry_run: bool = False, surface: str = "chat", sent: dict[str, Any] | None = None,
+    query: dict[str, str] | None = None,
 ) -> dict:
     """Decide where `data` goes, strip the gateway's fields from it, and (chat, unless `dry_run`)
     rewrite its attachments for that destination. Returns the route record.
 
-    `surface` is "chat" (messages) or "responses" (input/instructions, read as messages)."""
+    `surface` is "chat" (messages) or "responses" (input/instructions, read as messages). `sent` is the
+    body as the client sent it (default: `data`); `query` the query-string parameters."""
     messages = validate_messages(data.get("messages")) if surface == "chat" else responses_messages(data)
-    decision = routing.decide_route(data, headers, messages)
+    decision = routing.decide_route(data, headers, messages, query)
     requested_privacy = decision.privacy
+    if decision.privacy == "flexible":
+        check_cloud_request(sent if sent is not None else data, surface)
     check = _wants_escalation_check(data, headers, user_api_key_dict)
     action = sensitive_action(data, headers, user_api_key_dict)
     reject_cross_class_fallbacks(data, decision)
@@ -149,14 +162,17 @@ async def plan_request(
     attachments = [attachment for _, _, attachment in found]
     sensitive: list[str] = []
     vault: Vault | None = None
-    if decision.privacy == "flexible" and check:
-        sensitive = await scan_request(request_texts(data, messages), attachments, key_scope)
+    scanned = decision.privacy == "flexible" and check
+    if scanned:
+        fields = scanned_fields(data, sent)
+        skip = attachment_payloads(content[position] for content, position, _ in found)
+        sensitive = await scan_request(sent_texts(fields, skip), attachments, key_scope)
         if sensitive and action == "block":
             raise GatewayError(403, "Refused: the request holds sensitive data (" + ", ".join(sensitive) + ") and "
                                "sensitive_data=block. Nothing was sent to any model.", param="sensitive_data",
                                error_type="permission_error", code="sensitive_data_blocked")
         if sensitive and action == "redact" and not set(sensitive) & set(UNSCANNED):
-            vault = await redact_request(data, attachments, surface)
+            vault = await redact_request(data, list(fields), skip, attachments, surface)
         if sensitive and vault is None:
             reason = escalation_reason(sensitive) if action == "escalate" else "redaction-uncertain"
             decision = routing.escalate_to_strict(decision, f"{reason}:" + "+".join(sensitive))
@@ -178,6 +194,7 @@ async def plan_request(
         "requested_privacy": requested_privacy,
         "escalated": "" if vault else escalation_reason(sensitive),
         "sensitive": sensitive,
+        "scanned": scanned,
         "action": action,
         "redacted": vault.summary() if vault else "",
         "redaction_boxes": vault.boxes if vault and dry_run else [],

@@ -29,7 +29,7 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     from litellm.proxy.proxy_server import app
     from starlette.middleware import Middleware
 
-    from plugins.backends.gemini import install_refusals
+    from plugins.backends.gemini import install_cloud_body_check, install_refusals
     from plugins.backends.ollama import install_ollama_backend
     from plugins.platform.settings import check_gateway_settings
     from plugins.platform.shared_redis import enable_response_cache
@@ -44,6 +44,7 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
         return hook, provider
     install_gateway_routes(app)
     install_refusals()
+    install_cloud_body_check()
     install_ollama_backend()
     app.user_middleware.insert(0, Middleware(RequestGuard))
     if app.middleware_stack is not None:  # already built by the time LiteLLM loads its config

@@ -1,5 +1,7 @@
 """Gemini through LiteLLM: content-filter stops as OpenAI refusals that say why.
 
+It also reads every request body LiteLLM builds for Gemini before it is sent (`install_cloud_body_check`).
+
 LiteLLM turns a blocked prompt (`promptFeedback.blockReason`, no candidates) and a reply stopped by a
 filter (`finishReason` SAFETY, RECITATION, ...) into `finish_reason: content_filter`, but drops the
 reason, and for a non-streamed reply also the text generated before the stop. The gateway wraps
@@ -12,6 +14,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from litellm.llms.vertex_ai.gemini import vertex_and_google_ai_studio_gemini as gemini_llm
 from litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini import (
     ModelResponseIterator,
     VertexGeminiConfig,
@@ -77,3 +80,27 @@ def install_refusals() -> None:
 
     VertexGeminiConfig._transform_google_generate_content_to_openai_model_response = reply_with_refusal  # type: ignore[method-assign]
     ModelResponseIterator.chunk_parser = chunk_with_refusal  # type: ignore[method-assign]
+
+
+@functools.lru_cache(maxsize=1)
+def install_cloud_body_check() -> None:
+    """Read every Gemini request body LiteLLM builds (chat, and Responses bridged to chat) just before it
+    is sent: `privacy_guard.check_cloud_body` refuses one holding a value the policy did not account for."""
+    from plugins.policy.privacy_guard import check_cloud_body, check_cloud_body_now
+
+    build_async, build_sync = gemini_llm.async_transform_request_body, gemini_llm.sync_transform_request_body
+
+    @functools.wraps(build_async)
+    async def checked_async(*args: Any, **kwargs: Any) -> Any:
+        body = await build_async(*args, **kwargs)
+        await check_cloud_body(body, kwargs.get("litellm_params"))
+        return body
+
+    @functools.wraps(build_sync)
+    def checked_sync(*args: Any, **kwargs: Any) -> Any:
+        body = build_sync(*args, **kwargs)
+        check_cloud_body_now(body, kwargs.get("litellm_params"))
+        return body
+
+    gemini_llm.async_transform_request_body = checked_async
+    gemini_llm.sync_transform_request_body = checked_sync

@@ -86,6 +86,47 @@ def guard_provider_call(kwargs: dict[str, Any], call_type: Any) -> None:
                        error_type="permission_error", code="cloud_call_refused")
 
 
+def _needs_body_check(litellm_params: dict[str, Any] | None) -> bool:
+    route = route_of(litellm_params) or {}
+    return not (route.get("privacy") == "flexible" and not route.get("scanned", True))
+
+
+def _refuse_cloud_body(found: list[str], litellm_params: dict[str, Any] | None) -> None:
+    if found:
+        record("cloud_blocked", str((route_of(litellm_params) or {}).get("surface") or "unknown"))
+        raise GatewayError(403, "Refused: the request LiteLLM built for the cloud provider holds data the "
+                           f"gateway's scan did not account for ({', '.join(found)}). Nothing was sent.",
+                           error_type="permission_error", code="sensitive_data_blocked")
+
+
+async def check_cloud_body(body: Any, litellm_params: dict[str, Any] | None) -> None:
+    """The Gemini request as LiteLLM built it, read once more by the same detectors just before it is
+    sent: a value that reached it by a path nobody foresaw is refused (403) instead of sent. Skipped
+    only where the request's own policy skipped the scan (escalation off for the key or the config)."""
+    from plugins.policy.outgoing import gemini_texts
+    from plugins.policy.sensitive import find_sensitive_off_loop
+
+    if _needs_body_check(litellm_params):
+        _refuse_cloud_body(await find_sensitive_off_loop(list(gemini_texts(body))), litellm_params)
+
+
+def check_cloud_body_now(body: Any, litellm_params: dict[str, Any] | None) -> None:
+    """`check_cloud_body` for LiteLLM's synchronous path (no event loop to leave)."""
+    import time
+
+    from plugins.policy.detect import ScanTimeout, find_sensitive
+    from plugins.policy.outgoing import gemini_texts
+
+    if not _needs_body_check(litellm_params):
+        return
+    try:
+        deadline = time.monotonic() + float(gateway_settings("escalation")["scan_timeout_s"])
+        found = find_sensitive(list(gemini_texts(body)), deadline)
+    except ScanTimeout:
+        found = ["scan-incomplete"]
+    _refuse_cloud_body(found, litellm_params)
+
+
 def keep_local_deployments(route: dict[str, Any] | None, deployments: list) -> list:
     """Drop every non-local deployment when the request is strict (an embedding group's hosts are ours)."""
     if not route or route.get("privacy") != "strict":

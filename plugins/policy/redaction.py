@@ -16,11 +16,13 @@ from __future__ import annotations
 import io
 import re
 import secrets
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugins.policy import sensitive
+from plugins.platform.settings import gateway_settings
+from plugins.policy import detect, outgoing, sensitive
 
 PLACEHOLDER = re.compile(r"\[([A-Z]+)_(\d+)\]")
 LABELS = {"email": "EMAIL", "iban": "IBAN", "eu_iban_enhanced": "IBAN", "iban_grouped": "IBAN", "es_dni": "DNI",
@@ -33,7 +35,7 @@ def label(kind: str) -> str:
         return LABELS[kind]
     if "phone" in kind:
         return "PHONE"
-    if kind in sensitive.CARD_PATTERNS:
+    if kind in detect.CARD_PATTERNS:
         return "CARD"
     return re.sub(r"[^A-Z]", "", kind.upper()) or "VALUE"
 
@@ -73,17 +75,7 @@ class Vault:
 
 
 def _spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, kind) of every checksum-valid match, overlaps resolved to the longest."""
-    found = []
-    for kind, pattern in sensitive._patterns():
-        check = sensitive.CHECKSUMS.get(kind)
-        found += [(m.start(), m.end(), kind) for m in pattern.finditer(text) if check is None or check(m.group(0))]
-    found.sort(key=lambda span: (span[0], -(span[1] - span[0])))
-    kept: list[tuple[int, int, str]] = []
-    for span in found:
-        if not kept or span[0] >= kept[-1][1]:
-            kept.append(span)
-    return kept
+    return detect.spans(text)
 
 
 def redact_text(text: str, vault: Vault) -> str:
@@ -91,35 +83,41 @@ def redact_text(text: str, vault: Vault) -> str:
     for start, end, kind in _spans(text):
         out += [text[position:start], vault.placeholder(kind, text[start:end].strip())]
         position = end
-    redacted = "".join(out) + text[position:]
-    if sensitive.find_sensitive([redacted]):  # e.g. a value disguised with zero-width characters
-        raise RedactionUncertain("a value is still readable after redaction")
-    return redacted
+    return "".join(out) + text[position:]
 
 
-def _walk(value: Any, vault: Vault) -> Any:
-    """Redact every string of a JSON value in place, except file bytes and data URIs."""
+def _walk(value: Any, vault: Vault, skip: frozenset[int]) -> Any:
+    """Redact every string of a JSON value, dictionary keys included (a value can be a schema's property
+    name), except the attachment bytes in `skip`."""
+    if id(value) in skip:
+        return value
     if isinstance(value, str):
-        return value if value.startswith("data:") else redact_text(value, vault)
+        return redact_text(value, vault)
     if isinstance(value, dict):
-        for key, item in value.items():
-            if key not in sensitive.BINARY_KEYS and key not in ("type", "role", "url", "file_id"):
-                value[key] = _walk(item, vault)
+        items = [(redact_text(str(key), vault), _walk(item, vault, skip)) for key, item in value.items()]
+        value.clear()
+        value.update(items)
         return value
     if isinstance(value, list):
         for index, item in enumerate(value):
-            value[index] = _walk(item, vault)
+            value[index] = _walk(item, vault, skip)
     return value
 
 
-def redact_fields(data: dict[str, Any], vault: Vault) -> None:
-    """Every field of the request that carries text to the model (messages, input, tools, schemas...)."""
-    vault.taken |= {match.group(0) for text in sensitive._strings(
-        {name: data.get(name) for name in ("messages", "input", *sensitive.TEXT_FIELDS)})
-        for match in PLACEHOLDER.finditer(text)}
-    for name in ("messages", "input", *sensitive.TEXT_FIELDS):
-        if data.get(name) is not None:
-            data[name] = _walk(data[name], vault)
+def redact_fields(data: dict[str, Any], names: list[str], skip: frozenset[int], vault: Vault) -> None:
+    """Every field in `names` (all the request sends), then the whole request read again: a value still
+    found in any spelling (split across parts, escaped, encoded) makes redaction uncertain."""
+    fields = {name: data[name] for name in names if name in data and name not in outgoing.NOT_SENT}
+    vault.taken |= {match.group(0) for text in outgoing.strings(fields, skip) for match in PLACEHOLDER.finditer(text)}
+    for name in fields:
+        data[name] = _walk(data[name], vault, skip)
+    try:
+        left = detect.find_sensitive(outgoing.sent_texts({name: data[name] for name in fields}, skip),
+                                     time.monotonic() + float(gateway_settings("escalation")["scan_timeout_s"]))
+    except detect.ScanTimeout:
+        raise RedactionUncertain("the redacted request could not be read again in time") from None
+    if left:
+        raise RedactionUncertain("a value is still readable after redaction")
 
 
 def _black_out(image: Any, vault: Vault, where: str) -> Any:
@@ -156,7 +154,6 @@ def redact_pdf(data: bytes, vault: Vault) -> bytes:
     import pypdfium2
 
     from plugins.attachments import media
-    from plugins.platform.settings import gateway_settings
 
     settings = gateway_settings("escalation")
     document = pypdfium2.PdfDocument(data)

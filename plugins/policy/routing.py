@@ -1,8 +1,9 @@
 """Decide which model group serves a chat request, from its task and privacy mode.
 
 Carriers, in precedence order: top-level body fields (openai SDK `extra_body`), `metadata`,
-then headers `x-task` / `x-privacy-mode`. The fields are removed from the body so they never
-reach a backend. Privacy defaults to strict: a request that says nothing stays local.
+headers `x-task` / `x-privacy-mode`, then the query string. privacy_mode carriers that disagree are
+a 400 (never settled towards the cloud). The fields are removed from the body so they never reach a
+backend. Privacy defaults to strict: a request that says nothing stays local.
 """
 
 from __future__ import annotations
@@ -73,16 +74,20 @@ def privacy_of_group(group: str) -> str | None:
     return found[1] if found else None
 
 
-def _pop_carried(data: dict[str, Any], headers: dict[str, str], field: str, header: str) -> tuple[Any, str | None]:
-    """Take `field` out of body and metadata (both are stripped) and return the winning value and its carrier."""
+def _pop_carried(data: dict[str, Any], headers: dict[str, str], query: dict[str, str], field: str,
+                 header: str) -> tuple[Any, str | None]:
+    """Take `field` out of body and metadata (both are stripped) and return the winning value and its
+    carrier (body, then metadata, then header, then query string). For privacy_mode, carriers that
+    disagree are a 400: a conflict is never settled towards the cloud."""
     metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
-    from_body = data.pop(field, None)
-    from_metadata = metadata.pop(field, None)
-    from_header = headers.get(header)
-    for value, carrier in ((from_body, "body"), (from_metadata, "metadata"), (from_header, "header")):
-        if value not in (None, ""):
-            return value, carrier
-    return None, None
+    given = [(value, carrier) for value, carrier in (
+        (data.pop(field, None), "body"), (metadata.pop(field, None), "metadata"), (headers.get(header), "header"),
+        (query.get(field), "query")) if value not in (None, "")]
+    if field == "privacy_mode" and len({str(value).strip().lower() for value, _ in given}) > 1:
+        said = ", ".join(f"{carrier} {value!r}" for value, carrier in given)
+        raise GatewayError(400, f"Conflicting privacy_mode values ({said}): send it once.", param=field,
+                           code="conflicting_values")
+    return given[0] if given else (None, None)
 
 
 def _validated(value: Any, allowed: tuple[str, ...], name: str) -> str:
@@ -102,13 +107,15 @@ def has_image_part(messages: Any) -> bool:
     return False
 
 
-def decide_route(data: dict[str, Any], headers: dict[str, str], messages: Any = None) -> RouteDecision:
+def decide_route(data: dict[str, Any], headers: dict[str, str], messages: Any = None,
+                 query: dict[str, str] | None = None) -> RouteDecision:
     """Read, validate and strip task/privacy from a request and pick its model group.
 
-    `messages` are the request's messages (chat) or its input read as messages (Responses)."""
+    `messages` are the request's messages (chat) or its input read as messages (Responses); `query` the
+    request's query-string parameters, one more carrier."""
     lowered = {key.lower(): value for key, value in (headers or {}).items()}
-    task_value, task_carrier = _pop_carried(data, lowered, "task", "x-task")
-    privacy_value, privacy_carrier = _pop_carried(data, lowered, "privacy_mode", "x-privacy-mode")
+    task_value, task_carrier = _pop_carried(data, lowered, query or {}, "task", "x-task")
+    privacy_value, privacy_carrier = _pop_carried(data, lowered, query or {}, "privacy_mode", "x-privacy-mode")
     task = _validated(task_value, TASKS, "task") if task_carrier else None
     privacy = _validated(privacy_value, PRIVACY_MODES, "privacy_mode") if privacy_carrier else None
 

@@ -14,9 +14,7 @@ import asyncio
 import functools
 import hashlib
 import json
-import re
 import time
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,110 +24,36 @@ from plugins.attachments import media
 from plugins.platform.admission import local_work
 from plugins.platform.metrics import record
 from plugins.platform.settings import gateway_settings
+from plugins.policy.detect import ScanTimeout, find_sensitive
 
-DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
-CARD_PATTERNS = {"credit_card", "visa", "mastercard", "amex", "discover"}
-IBAN_PATTERNS = {"iban", "eu_iban_enhanced", "iban_grouped"}
-
-
-def luhn_valid(number: str) -> bool:
-    digits = [int(char) for char in re.sub(r"\D", "", number)]
-    if not 13 <= len(digits) <= 19:
-        return False
-    total = sum(digits[-1::-2]) + sum(sum(divmod(2 * digit, 10)) for digit in digits[-2::-2])
-    return total % 10 == 0
-
-
-def iban_valid(value: str) -> bool:
-    compact = re.sub(r"\s", "", value).upper()
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact):
-        return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
-
-
-def spanish_id_valid(value: str) -> bool:
-    compact = value.upper().replace("-", "").replace(" ", "")
-    number = compact[:-1].replace("X", "0").replace("Y", "1").replace("Z", "2")
-    return number.isdigit() and DNI_LETTERS[int(number) % 23] == compact[-1]
-
-
-CHECKSUMS = {**{name: luhn_valid for name in CARD_PATTERNS}, **{name: iban_valid for name in IBAN_PATTERNS},
-             "es_dni": spanish_id_valid, "es_nie": spanish_id_valid}
-
-
-@functools.lru_cache(maxsize=1)
-def _patterns() -> tuple[tuple[str, re.Pattern], ...]:
-    from litellm.proxy.guardrails.guardrail_hooks.litellm_content_filter.patterns import get_compiled_pattern
-
-    settings = gateway_settings("escalation")
-    compiled = [(name, get_compiled_pattern(name)) for name in settings["litellm_patterns"] or []]
-    compiled += [(name, re.compile(regex)) for name, regex in (settings["patterns"] or {}).items()]
-    keywords = [re.escape(word) for word in settings["keywords"] or []]
-    if keywords:
-        compiled.append(("keyword", re.compile(r"\b(?:" + "|".join(keywords) + r")\b", re.IGNORECASE)))
-    return tuple(compiled)
-
-
-FORMAT_CHARACTERS = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
-# Fields of a request body that carry text a model receives (besides messages / input).
-TEXT_FIELDS = ("tools", "functions", "tool_choice", "response_format", "text", "prediction", "prompt", "instructions",
-               "system")
-# Keys whose string values are file bytes, not text.
-BINARY_KEYS = ("file_data", "data", "b64_json")
 # Reasons that make a request strict because part of it could not be read.
 UNSCANNED = ("unscanned-pages", "scan-incomplete")
+# Fields of a content part that hold an attachment's bytes (read as a file, not as text).
+PAYLOAD_KEYS = ("url", "image_url", "data", "file_data", "file_url")
 
 
-def normalise(text: str) -> str:
-    """Text as a reader sees it: NFKC (full-width digits and letters folded) without invisible format characters."""
-    return FORMAT_CHARACTERS.sub("", unicodedata.normalize("NFKC", text))
+def attachment_payloads(parts: Iterable[Any]) -> frozenset[int]:
+    """ids of the byte strings inside the content parts collected as attachments: those are read as
+    files (OCR, PDF text, transcripts), so the text scan skips them. Any other string is text."""
+    skip: set[int] = set()
+    for part in parts:
+        for inner in (part, *(value for value in part.values() if isinstance(value, dict))):
+            skip |= {id(value) for key, value in inner.items() if key in PAYLOAD_KEYS and isinstance(value, str)}
+    return frozenset(skip)
 
 
-def find_sensitive(texts: Iterable[str]) -> list[str]:
-    """Names of the kinds of sensitive data found (e.g. ["email", "es_dni"]), in pattern order."""
-    found: list[str] = []
-    for raw in texts:
-        text = normalise(raw)
-        for name, pattern in _patterns():
-            if name in found:
-                continue
-            check = CHECKSUMS.get(name)
-            if any(check is None or check(match.group(0)) for match in pattern.finditer(text)):
-                found.append(name)
-    return found
+async def find_sensitive_off_loop(texts: list[str], timeout_s: float | None = None) -> list[str]:
+    """`find_sensitive` in a worker thread (the regex engine releases the GIL), bounded by
+    `gateway.escalation.scan_timeout_s`: a text that cannot be read in time is `scan-incomplete`."""
+    timeout = float(gateway_settings("escalation")["scan_timeout_s"]) if timeout_s is None else timeout_s
+    try:
+        if sum(len(text) for text in texts) < 4096:  # a thread costs more than reading a short text here
+            return find_sensitive(texts, time.monotonic() + timeout)
+        return await asyncio.to_thread(find_sensitive, texts, time.monotonic() + timeout)
+    except ScanTimeout:
+        return ["scan-incomplete"]
 
 
-def _strings(value: object, depth: int = 0) -> Iterable[str]:
-    """Every string in a JSON value (keys included), except inline file bytes and data URIs."""
-    if depth > 64:
-        return
-    if isinstance(value, str):
-        if not value.startswith("data:"):
-            yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            if key not in BINARY_KEYS:
-                yield from _strings(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item, depth + 1)
-
-
-def request_texts(data: dict, messages: object) -> list[str]:
-    """Every text that would leave with the request: each message's content, name, tool calls and tool
-    results; tool and function definitions; response schemas; Responses instructions."""
-    texts = list(_strings(messages))
-    for name in TEXT_FIELDS:
-        if data.get(name) is not None:
-            texts += _strings(data[name])
-    return texts
-
-
-def message_texts(messages: object) -> list[str]:
-    """The text of every message, as `request_texts` reads it."""
-    return list(_strings(messages))
 @functools.lru_cache(maxsize=1)
 def _ocr_engine():
     from rapidocr_onnxruntime import RapidOCR
@@ -272,7 +196,7 @@ async def _scan_attachment(attachment, scope: str) -> list[str]:
     started = time.monotonic()
     text, complete = await local_work().run(attachment_text, attachment.kind, attachment.read())
     record("scan_seconds", attachment.kind, value=time.monotonic() - started)
-    kinds = find_sensitive([text]) + ([] if complete else ["unscanned-pages"])
+    kinds = await find_sensitive_off_loop([text]) + ([] if complete else ["unscanned-pages"])
     await scan_cache().put(key, kinds)
     return kinds
 
@@ -282,7 +206,7 @@ async def scan_request(texts: list[str], attachments: list, scope: str = "") -> 
     concurrently within the local-work pool (verdicts cached per key and content). A part that cannot
     be read in time counts as found."""
     settings = gateway_settings("escalation")
-    found = find_sensitive(texts)
+    found = await find_sensitive_off_loop(texts)
     readable = [item for item in attachments if item.kind in ("image", "pdf", "audio", "video")]
     if found or not readable or not settings["scan_attachments"]:
         return found

@@ -37,7 +37,7 @@ async def explain_route(request: Request, user_api_key_dict=Depends(user_api_key
     token = uploaded_files.set(files)
     try:
         route = await plan_request(body, dict(request.headers), key_scope(user_api_key_dict), user_api_key_dict,
-                                   dry_run=True)
+                                   dry_run=True, sent=dict(body), query=dict(request.query_params))
     finally:
         uploaded_files.reset(token)
     return {

@@ -151,6 +151,8 @@ def body_from_form(form: Any) -> tuple[dict[str, Any], list[UploadFile]]:
             files.append(value)
         elif isinstance(value, UploadFile):
             raise HTTPException(400, f"Unexpected file field '{name}': send files as 'files'.")
+        elif name in body:  # a second value would silently replace the first (e.g. privacy_mode)
+            raise HTTPException(400, f"Field '{name}' was sent more than once: send it once.")
         elif name in JSON_FIELDS:
             body[name] = _parse_json_field(name, value)
         elif name in TEXT_FIELDS:

@@ -26,6 +26,7 @@ from plugins.platform.settings import gateway_settings
 from plugins.policy.parameters import refuse_token_arrays
 from plugins.policy.privacy_guard import refuse_provider_settings
 from plugins.surfaces.openai_shape import CHAT_PATHS, ShapedSend
+from plugins.surfaces.route_table import refuse_unserved
 
 MB = 1024 * 1024
 FORM_SLACK_BYTES = MB  # multipart boundaries and form fields around the files
@@ -130,6 +131,10 @@ class RequestGuard:
             scope = {**scope, "path": "/metrics/", "raw_path": b"/metrics/"}
         headers = Headers(scope=scope)
         path = scope.get("path", "")
+        unserved = await refuse_unserved(path)
+        if unserved is not None:
+            await unserved.response()(scope, receive, send)
+            return
         content_type = headers.get("content-type", "").lower()
         declared = headers.get("content-length", "")
         has_body = "chunked" in headers.get("transfer-encoding", "").lower() or (declared not in ("", "0"))

@@ -46,7 +46,7 @@ MODEL_WORDS = frozenset({
     "skills", "mcp", "a2a", "agents", "interactions", "generateContent", "streamGenerateContent", "countTokens",
     "queue", "workflows", "memory", "rag", "guardrails", "apply_guardrail", "plugin", "test_connection",
     "shadow_eval", "transform_request", "token_counter", "provider", "passthrough", "pass_through",
-    "toolset", "mcp_server_name", "count_tokens", "decisions", "systemone", "traces", "logs",
+    "toolset", "mcp_server_name", "count_tokens", "decisions", "systemone", "traces", "logs", "test", "evals",
 })
 # Families of LiteLLM admin routes (keys, teams, spend, UI) that call no model.
 ADMIN_PREFIXES = (
@@ -108,6 +108,23 @@ def classify(path: str, litellm_lists: tuple[set[str], set[str], tuple[str, ...]
     return "unclassified"
 
 
+def not_served(path: str) -> GatewayError:
+    return GatewayError(404, f"{path} is not served by this gateway: it would reach a model without the gateway's "
+                        "privacy policy. Use /v1/chat/completions, /v1/responses or /v1/embeddings "
+                        "(docs/PRIVACY.md).", error_type="invalid_request_error", code="route_not_served")
+
+
+SURFACES: list[RefusedSurfaces] = []  # the running app's (one per process): the request guard and listing read it
+
+
+async def refuse_unserved(path: str) -> GatewayError | None:
+    """The 404 for a path the gateway does not serve, after registering any router LiteLLM would load for it."""
+    if not SURFACES:
+        return None
+    await SURFACES[0].load_lazy_routes(path)
+    return not_served(path) if SURFACES[0].refuses(path) else None
+
+
 def flat_routes(routes: list[BaseRoute]) -> Iterator[tuple[str, list[str]]]:
     """(path template, methods) of every route, including those of routers FastAPI includes lazily."""
     for route in routes:
@@ -132,25 +149,40 @@ def surface_table(routes: list[BaseRoute], own_paths: set[str]) -> dict[str, lis
 
 
 class RefusedSurfaces(BaseRoute):
-    """One route, first in the table, that answers every refused or unclassified route with 404.
+    """One route, first in the table, that answers every refused or unclassified route with 404; the
+    request guard asks it first too (`refuse_unserved`), before LiteLLM's own middleware runs.
 
     The table is classified on the first request, once LiteLLM has registered every route it adds
-    at start-up; routes LiteLLM lists as model-reaching are refused even if not registered yet."""
+    at start-up, and again whenever routes are added later: LiteLLM registers optional routers on the
+    first request to their prefix, so the guard registers them itself before classifying that request.
+    Routes LiteLLM lists as model-reaching are refused even if not registered yet."""
 
-    def __init__(self, routes: list[BaseRoute], own_paths: set[str]) -> None:
-        self._routes, self._own = routes, own_paths
+    def __init__(self, routes: list[BaseRoute], own_paths: set[str], app: Any = None) -> None:
+        self._routes, self._own, self._app = routes, own_paths, app
         self._table: dict[str, list[str]] | None = None
+        self._built_with = -1
         self._patterns: list[re.Pattern] = []
         self._prefixes: tuple[str, ...] = ()
 
     @property
     def table(self) -> dict[str, list[str]]:
-        if self._table is None:
+        if self._table is None or len(self._routes) != self._built_with:
             self._build()
         assert self._table is not None
         return self._table
 
+    async def load_lazy_routes(self, path: str) -> None:
+        """Register the optional LiteLLM routers this path would load, so they are classified first."""
+        from litellm.proxy import _lazy_features as lazy
+
+        if self._app is None:
+            return
+        for feature in lazy.LAZY_FEATURES:
+            if feature.module_path not in lazy._lazy_loaded(self._app) and feature.matches(path):
+                await lazy._force_load(self._app, feature)
+
     def _build(self) -> None:
+        self._built_with = len(self._routes)
         from litellm.proxy._types import LiteLLMRoutes
 
         model, _admin, passthrough = _litellm_lists()
@@ -164,7 +196,7 @@ class RefusedSurfaces(BaseRoute):
         self._table = table
 
     def refuses(self, path: str) -> bool:
-        if self._table is None:
+        if self._table is None or len(self._routes) != self._built_with:
             self._build()
         if any(path == prefix or path.startswith(prefix + "/") for prefix in self._prefixes):
             return not any(pattern.match(path) for pattern in POLICY_PATTERNS)
@@ -179,11 +211,7 @@ class RefusedSurfaces(BaseRoute):
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        error = GatewayError(404, f"{scope.get('path')} is not served by this gateway: it would reach a model "
-                             "without the gateway's privacy policy. Use /v1/chat/completions, /v1/responses or "
-                             "/v1/embeddings (docs/PRIVACY.md).", error_type="invalid_request_error",
-                             code="route_not_served")
-        await error.response()(scope, receive, send)
+        await not_served(str(scope.get("path"))).response()(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any):  # pragma: no cover - never named
         from starlette.routing import NoMatchFound

@@ -21,7 +21,7 @@ from plugins.surfaces.audio_routes import audio_routes
 from plugins.surfaces.embedding_routes import embedding_routes
 from plugins.surfaces.explain import explain_route
 from plugins.surfaces.multipart import MultipartChatRoute
-from plugins.surfaces.route_table import RefusedSurfaces
+from plugins.surfaces.route_table import SURFACES, RefusedSurfaces
 
 MULTIPART_CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 
@@ -56,9 +56,6 @@ async def list_surfaces(key: Annotated[UserAPIKeyAuth, Depends(user_api_key_auth
     return SURFACES[0].table if SURFACES else {}
 
 
-SURFACES: list[RefusedSurfaces] = []  # the running app's, for the listing route
-
-
 def install_gateway_routes(app: FastAPI) -> None:
     """Put the gateway's routes ahead of LiteLLM's and close every route that would reach a model
     without the gateway's policy (plugins.surfaces.route_table)."""
@@ -76,7 +73,7 @@ def install_gateway_routes(app: FastAPI) -> None:
     if gateway_settings("routing")["block_cloud_passthrough"]:
         routes += [APIRoute(path, cloud_passthrough_blocked, methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                             include_in_schema=False) for path in CLOUD_PASSTHROUGH_PATHS]
-    refused = RefusedSurfaces(app.router.routes, {route.path for route in routes})
+    refused = RefusedSurfaces(app.router.routes, {route.path for route in routes}, app)
     SURFACES[:] = [refused]
     app.router.routes[:0] = [*routes, refused]
     app.openapi_schema = None
