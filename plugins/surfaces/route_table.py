@@ -47,6 +47,7 @@ MODEL_WORDS = frozenset({
     "queue", "workflows", "memory", "rag", "guardrails", "apply_guardrail", "plugin", "test_connection",
     "shadow_eval", "transform_request", "token_counter", "provider", "passthrough", "pass_through",
     "toolset", "mcp_server_name", "count_tokens", "decisions", "systemone", "traces", "logs", "test", "evals",
+    "indexes", "event_logging", "enrich", "suggest", "test_routing", "test_policies_and_guardrails",
 })
 # Families of LiteLLM admin routes (keys, teams, spend, UI) that call no model.
 ADMIN_PREFIXES = (
@@ -62,7 +63,8 @@ ADMIN_PREFIXES = (
     "/model_hub", "/utils/supported_openai_params", "/v1/model/deprecations", "/adaptive_router/state",
     "/auto_router/benchmarks", "/lens", "/liteadmin", "/api/plugins", "/otel-spans", "/compliance",
     "/memory-usage", "/user_agent", "/audit", "/callbacks", "/daily", "/prompts", "/policy", "/policies",
-    "/claude-code", "/moyai", "/lazy", "/v1/rust_control_plane", "/",
+    "/claude-code", "/moyai", "/lazy", "/v1/rust_control_plane", "/scim", "/cloudzero", "/vantage",
+    "/utils/dotprompt_json_converter", "/v1/access_group", "/v1/unified_access_group", "/",
 )
 
 
@@ -160,6 +162,7 @@ class RefusedSurfaces(BaseRoute):
     def __init__(self, routes: list[BaseRoute], own_paths: set[str], app: Any = None) -> None:
         self._routes, self._own, self._app = routes, own_paths, app
         self._table: dict[str, list[str]] | None = None
+        self._own_patterns = [compile_path(path)[0] for path in own_paths]
         self._built_with = -1
         self._patterns: list[re.Pattern] = []
         self._prefixes: tuple[str, ...] = ()
@@ -196,6 +199,8 @@ class RefusedSurfaces(BaseRoute):
         self._table = table
 
     def refuses(self, path: str) -> bool:
+        if any(pattern.match(path) for pattern in self._own_patterns):
+            return False  # the gateway's own routes (they come first in the table too)
         if self._table is None or len(self._routes) != self._built_with:
             self._build()
         if any(path == prefix or path.startswith(prefix + "/") for prefix in self._prefixes):
