@@ -315,6 +315,21 @@ def test_route_table_is_classified_again_after_lazy_routes(gateway):
     assert not table.get("unclassified") or all(path not in table.get("admin", []) for path in table["unclassified"])
 
 
+def test_every_lazy_router_is_classified_once_loaded(start_gateway, gemini):
+    """Load every optional router LiteLLM registers on first use: none is left unclassified, and none reached
+    a backend while loading."""
+    from litellm.proxy._lazy_features import LAZY_FEATURES
+
+    gateway = start_gateway()
+    for feature in LAZY_FEATURES:
+        for prefix in feature.path_prefixes:
+            httpx.post(gateway.url(prefix.rstrip("/") + "/x"), headers=gateway.auth, json={}, timeout=60)
+    table = httpx.get(gateway.url("/v1/gateway/surfaces"), headers=gateway.auth, timeout=30).json()
+    assert table.get("unclassified", []) == []
+    assert "/prompts/test" in table["refused"] and "/policy/templates/enrich" in table["refused"]
+    assert gemini.generate_count == 0
+
+
 # -- the last step: the body LiteLLM built is read again -----------------------------------------------------------
 
 

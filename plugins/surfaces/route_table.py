@@ -49,6 +49,10 @@ MODEL_WORDS = frozenset({
     "toolset", "mcp_server_name", "count_tokens", "decisions", "systemone", "traces", "logs", "test", "evals",
     "indexes", "event_logging", "enrich", "suggest", "test_routing", "test_policies_and_guardrails",
 })
+# Families of LiteLLM routes that reach a model or an outside service without a model word in their path
+# (MCP OAuth, Claude Code gateway, model insights, search tools).
+REFUSED_PREFIXES = ("/authorize", "/revoke", "/callback", "/register", "/oauth", "/claude_code_gateway",
+                    "/model-insights", "/search_tools")
 # Families of LiteLLM admin routes (keys, teams, spend, UI) that call no model.
 ADMIN_PREFIXES = (
     "/key", "/v2/key", "/team", "/v2/team", "/user", "/v2/user", "/customer", "/end_user", "/organization",
@@ -64,7 +68,8 @@ ADMIN_PREFIXES = (
     "/auto_router/benchmarks", "/lens", "/liteadmin", "/api/plugins", "/otel-spans", "/compliance",
     "/memory-usage", "/user_agent", "/audit", "/callbacks", "/daily", "/prompts", "/policy", "/policies",
     "/claude-code", "/moyai", "/lazy", "/v1/rust_control_plane", "/scim", "/cloudzero", "/vantage",
-    "/utils/dotprompt_json_converter", "/v1/access_group", "/v1/unified_access_group", "/",
+    "/utils/dotprompt_json_converter", "/v1/access_group", "/v1/unified_access_group", "/v1/tool",
+    "/config_overrides", "/",
 )
 
 
@@ -90,6 +95,11 @@ def _litellm_lists() -> tuple[set[str], set[str], tuple[str, ...]]:
     return model, admin - model, passthrough
 
 
+def _under(template: str, prefixes: tuple[str, ...]) -> bool:
+    return any(template == prefix or template.startswith(prefix.rstrip("/") + "/") for prefix in prefixes
+               if prefix != "/")
+
+
 def _words(path: str) -> set[str]:
     return set(re.split(r"[^A-Za-z0-9_]+", path.replace("{", "/").replace("}", "/"))) - {""}
 
@@ -102,10 +112,10 @@ def classify(path: str, litellm_lists: tuple[set[str], set[str], tuple[str, ...]
     if template in POLICY_PATHS or template in opened:
         return "policy"
     first = "/" + template.split("/")[1] if template != "/" else "/"
-    if template in model or first in passthrough or _words(template) & MODEL_WORDS:
+    if template in model or first in passthrough or _words(template) & MODEL_WORDS or _under(template,
+                                                                                                 REFUSED_PREFIXES):
         return "refused"
-    if template in admin or any(template == prefix or template.startswith(prefix.rstrip("/") + "/")
-                                for prefix in ADMIN_PREFIXES if prefix != "/") or template == "/":
+    if template in admin or _under(template, ADMIN_PREFIXES) or template == "/":
         return "admin"
     return "unclassified"
 
