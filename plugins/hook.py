@@ -36,6 +36,7 @@ from plugins.platform.metrics import record_route
 from plugins.policy.parameters import check_embedding_parameters
 from plugins.policy.privacy_guard import (
     ROUTE_KEY,
+    cloud_body_refusal,
     guard_provider_call,
     keep_local_deployments,
     refuse_provider_settings,
@@ -190,7 +191,8 @@ class GatewayHook(CustomLogger):
     ) -> Any:
         forget(route_of(request_data))
         tidy_provider_message(original_exception)
-        mapped = local_failure(route_of(request_data), original_exception) or invalid_input(original_exception)
+        mapped = cloud_body_refusal(original_exception) or local_failure(route_of(request_data), original_exception) \
+            or invalid_input(original_exception)
         return mapped.as_http_exception() if mapped else None
 
     async def async_post_call_response_headers_hook(

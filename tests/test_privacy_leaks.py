@@ -353,6 +353,19 @@ def test_last_step_reads_the_built_gemini_body():
     asyncio.run(check_cloud_body(leaking, opted_out))  # escalation off for this key: its choice
 
 
+@pytest.mark.parametrize("where, text", [
+    ("tool_description", "ES91-2100-0418-4502-0005-1332"),  # greedy match ran into the next word
+    ("tool_result", "es91 2100 0418 4502 0005 1332"),
+    ("tool_arguments", "\\u0045\\u0053\\u0039\\u0031 2100 0418 4502 0005 1332"),  # escapes inside JSON arguments
+])
+def test_found_by_the_property_before_the_last_step(gateway, ollama, gemini, where, text):
+    """Cases the property found reaching the last step (403 there): the policy's own scan finds them now."""
+    response = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, json=_place(text, where),
+                          timeout=120)
+    assert response.status_code != 403, response.text
+    assert gemini.generate_count == 0 and chat_bodies(ollama)
+
+
 # -- the property: any field, any spelling ---------------------------------------------------------------------------
 
 

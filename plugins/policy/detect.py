@@ -43,8 +43,18 @@ def luhn_valid(number: str) -> bool:
     return total % 10 == 0
 
 
+# IBAN length by country (ISO 13616 registry): a match that runs on into the next word is cut to it.
+IBAN_LENGTHS = dict(
+    (entry[:2], int(entry[2:])) for entry in (
+        "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DK18 DO28 EE20 EG29 ES24 "
+        "FI18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 HU28 IE22 IL23 IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 "
+        "LI21 LT20 LU20 LV21 MC27 MD24 ME22 MK19 MR27 MT31 MU30 NL18 NO15 PK24 PL28 PS29 PT25 QA29 RO24 RS22 SA24 "
+        "SC31 SE24 SI19 SK24 SM27 ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20").split())
+
+
 def iban_valid(value: str) -> bool:
     compact = re.sub(r"[\s.\-_/]", "", value).upper()
+    compact = compact[:IBAN_LENGTHS.get(compact[:2], len(compact))]
     if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact):
         return False
     rearranged = compact[4:] + compact[:4]
@@ -59,6 +69,12 @@ def spanish_id_valid(value: str) -> bool:
 
 CHECKSUMS = {**{name: luhn_valid for name in CARD_PATTERNS}, **{name: iban_valid for name in IBAN_PATTERNS},
              "es_dni": spanish_id_valid, "es_nie": spanish_id_valid}
+
+
+def needs_digits(name: str, pattern: regex.Pattern) -> bool:
+    """Patterns for numbers and codes (phones, IBANs, cards, IDs) are matched only in the spans of text that
+    hold digits (`views`): prose without numbers costs them nothing."""
+    return name not in ("email", "keyword") and ("\\d" in pattern.pattern or "[0-9" in pattern.pattern)
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,10 +99,14 @@ CONFUSABLES = str.maketrans(
     "АВЕЅІЈКМНОРСТХУаеіјорсхуѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧοντ",
     "ABESIJKMHOPCTXYaeijopcxysdqwABEZHIKMNOPTYXovt",
 )
-ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
+ESCAPED = re.compile(r"\\+u([0-9a-fA-F]{4})|\\+x([0-9a-fA-F]{2})")  # at any escaping depth
 # Separators people put inside numbers and codes: a run of them becomes one space ("spaced" reading),
 # then digit groups are joined, and a lone check letter joined to the digits before it ("joined" reading).
 SEPARATORS = regex.compile(r"(?<=[A-Z0-9])[\s.\-_/·]+(?=[A-Z0-9])")
+# Digits with at most 24 other characters between them (linear to find): with 24 characters of context on
+# each side, where the patterns for numbers and codes look.
+DIGIT_CLUSTER = regex.compile(r"\d(?:\D{0,24}\d)*")
+CONTEXT = 24
 BETWEEN_DIGITS = regex.compile(r"(?<=\d) (?=\d)|(?<=\d) (?=[A-Z](?![A-Z0-9]))")
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 MAX_DECODED_BYTES = 1_000_000
@@ -127,15 +147,17 @@ def _decoded_base64(text: str) -> list[str]:
     return found
 
 
-def views(texts: Iterable[str]) -> list[str]:
-    """The request's texts read together, in every spelling the detectors match: as written (normalised),
-    upper-cased with separators as single spaces, the same with digit groups joined, and whatever base64
-    inside them says."""
+def views(texts: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The request's texts read together, in every spelling the detectors match: (full readings, number
+    readings). Full: as written (normalised) and whatever base64 inside it says. Number readings: the
+    stretches of those that hold digits, as written, upper-cased with separators as single spaces, and
+    with digit groups joined."""
     joined = " \n ".join(normalise(text) for text in texts if text)
-    hidden = [normalise(text) for text in _decoded_base64(joined)]
-    readings = [joined, *hidden]
-    spaced = [SEPARATORS.sub(" ", reading.upper()) for reading in readings]
-    return readings + spaced + [BETWEEN_DIGITS.sub("", reading) for reading in spaced]
+    readings = [joined, *(normalise(text) for text in _decoded_base64(joined))]
+    numbers = " | ".join(reading[max(0, found.start() - CONTEXT):found.end() + CONTEXT]
+                         for reading in readings for found in DIGIT_CLUSTER.finditer(reading))
+    spaced = SEPARATORS.sub(" ", numbers.upper())
+    return readings, [numbers, spaced, BETWEEN_DIGITS.sub("", spaced)]
 
 
 def _remaining(deadline: float | None) -> float | None:
@@ -174,11 +196,12 @@ def spans(text: str) -> list[tuple[int, int, str]]:
 def find_sensitive(texts: Iterable[str], deadline: float | None = None) -> list[str]:
     """Names of the kinds of sensitive data found (e.g. ["email", "es_dni"]), in pattern order.
     Raises ScanTimeout when `deadline` (time.monotonic()) passes first."""
-    readings = views(texts)
+    readings, numbers = views(texts)
     found = []
     for name, pattern in patterns():
         check = CHECKSUMS.get(name)
-        if any(check is None or check(match.group(0)) for reading in readings
+        if any(check is None or check(match.group(0)) for reading in (numbers if needs_digits(name, pattern) else
+                                                                     readings)
                for match in _finditer(pattern, reading, deadline)):
             found.append(name)
     return found

@@ -13,6 +13,7 @@ there, before it is sent.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -160,6 +161,11 @@ def _prose(value: Any, skip: frozenset[int], structure: list[str], depth: int = 
         return
     if isinstance(value, str):
         yield value
+        if value[:1] in ("{", "[") and depth < 64:  # JSON inside a string (tool arguments): its values too
+            try:
+                yield from _prose(json.loads(value), skip, structure, depth + 1)
+            except ValueError:
+                pass
     elif isinstance(value, dict):
         for key, item in value.items():
             structure.append(str(key))

@@ -6,6 +6,7 @@ error handling), LiteLLM asks us which deployments it may use, and only local on
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from plugins.platform.errors import GatewayError
@@ -91,12 +92,27 @@ def _needs_body_check(litellm_params: dict[str, Any] | None) -> bool:
     return not (route.get("privacy") == "flexible" and not route.get("scanned", True))
 
 
+CLOUD_BODY_REFUSED = "Refused: the request LiteLLM built for the cloud provider holds data"
+
+
+def _cloud_body_error(found: str) -> GatewayError:
+    return GatewayError(403, f"{CLOUD_BODY_REFUSED} the gateway's scan did not account for ({found}). Nothing "
+                        "was sent.", error_type="permission_error", code="sensitive_data_blocked")
+
+
 def _refuse_cloud_body(found: list[str], litellm_params: dict[str, Any] | None) -> None:
     if found:
         record("cloud_blocked", str((route_of(litellm_params) or {}).get("surface") or "unknown"))
-        raise GatewayError(403, "Refused: the request LiteLLM built for the cloud provider holds data the "
-                           f"gateway's scan did not account for ({', '.join(found)}). Nothing was sent.",
-                           error_type="permission_error", code="sensitive_data_blocked")
+        raise _cloud_body_error(", ".join(found))
+
+
+def cloud_body_refusal(error: Exception) -> GatewayError | None:
+    """The last step's 403 as it was raised, without the provider-error wrapping LiteLLM puts around it."""
+    message = str(getattr(error, "message", "") or error)
+    if CLOUD_BODY_REFUSED not in message:
+        return None
+    found = re.search(r"did not account for \(([^)]*)\)", message)
+    return _cloud_body_error(found.group(1) if found else "sensitive data")
 
 
 async def check_cloud_body(body: Any, litellm_params: dict[str, Any] | None) -> None:
