@@ -12,6 +12,7 @@ gateway relies on is defined here, each delegating to a module named for what it
 from __future__ import annotations
 
 import hashlib
+import hmac
 from typing import Any
 
 from litellm.constants import RETURN_RAW_MODEL_NAME_METADATA_KEY
@@ -105,8 +106,7 @@ class GatewayHook(CustomLogger):
         metadata[ROUTE_KEY] = route
         if metadata_key != "metadata" and isinstance(data.get("metadata"), dict):
             data["metadata"][ROUTE_KEY] = route
-        # Opt-in response cache entries are per key: one key never gets another key's answer.
-        metadata["redis_namespace"] = f"gateway:response:{hashlib.sha256(scope.encode()).hexdigest()[:16]}"
+        pin_cache_namespace(data, metadata, scope)
         # Keep the model name we stamp (the group used) instead of LiteLLM's echo of the client's "auto".
         metadata[RETURN_RAW_MODEL_NAME_METADATA_KEY] = True
         metadata["tags"] = [*(metadata.get("tags") or []), f"task:{route['task']}", f"privacy:{route['privacy']}"]
@@ -189,6 +189,28 @@ class GatewayHook(CustomLogger):
             **({"x-gateway-escalated": route["escalated"]} if route.get("escalated") else {}),
             **({"x-gateway-redacted": route["redacted"]} if route.get("redacted") else {}),
         }
+
+
+def cache_namespace(scope: str) -> str:
+    """The per-key response cache namespace: an HMAC of the key's hash under the master key, so the same
+    on every replica, and not computable from a key hash a teammate can read in `/team/info`."""
+    from litellm.proxy.proxy_server import master_key
+
+    secret = str(master_key or "gateway").encode()
+    return f"gateway:response:{hmac.new(secret, scope.encode(), hashlib.sha256).hexdigest()[:24]}"
+
+
+def pin_cache_namespace(data: dict[str, Any], metadata: dict[str, Any], scope: str) -> None:
+    """Opt-in response cache entries are per key: one key never reads another key's answer. LiteLLM's
+    cache prefers a request's `cache.namespace` (and a `preset_cache_key`) over `metadata.redis_namespace`,
+    so both are taken from the request; only the per-key namespace is left."""
+    cache = data.get("cache")
+    if cache is not None and not isinstance(cache, dict):
+        raise GatewayError(400, "'cache' must be an object such as {\"use-cache\": true}.", param="cache")
+    if isinstance(cache, dict):
+        cache.pop("namespace", None)
+    data.pop("preset_cache_key", None)
+    metadata["redis_namespace"] = cache_namespace(scope)
 
 
 def keep_thought_signatures(data: dict[str, Any], sent: dict[str, Any]) -> None:

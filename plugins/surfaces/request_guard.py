@@ -15,7 +15,9 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -25,6 +27,7 @@ from plugins.platform.errors import GatewayError, backend_retry_after
 from plugins.platform.settings import gateway_settings
 from plugins.policy.parameters import refuse_token_arrays
 from plugins.policy.privacy_guard import refuse_provider_settings
+from plugins.surfaces.backend_privacy import MODEL_INFO_PATHS, HideBackends, is_admin
 from plugins.surfaces.openai_shape import CHAT_PATHS, ShapedSend
 
 MB = 1024 * 1024
@@ -37,6 +40,16 @@ PUBLIC_PREFIXES = ("/ui", "/sso", "/login", "/v2/login", "/v3/login", "/onboardi
 # Model routes whose JSON body is checked here (the policy surfaces and the explain route).
 JSON_CHECKED = ("/v1/chat/completions", "/chat/completions", "/v1/responses", "/responses", "/openai/v1/responses",
                 "/v1/embeddings", "/embeddings", "/v1/route/explain", "/v1/embeddings/text")
+
+
+# Azure-style routes name the model in the path, and LiteLLM serves the path's model while its key
+# check reads the body's: the two must agree, and the body is given the path's model before auth.
+PATH_MODEL = re.compile(r"^/(?:engines|openai/deployments)/([^/]+)/(?:chat/completions|completions|embeddings)$")
+
+
+def path_model(path: str) -> str | None:
+    found = PATH_MODEL.match(path)
+    return unquote(found.group(1)) if found else None
 
 
 class BodyTooLarge(Exception):
@@ -73,7 +86,8 @@ def json_depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 async def authenticate(scope: Scope) -> GatewayError | None:
-    """LiteLLM's own key check on the request's headers only; None when the key is valid."""
+    """LiteLLM's own key check on the request's headers only; None when the key is valid (then the
+    key is kept in `scope["gateway.key"]`)."""
     from litellm.proxy._types import ProxyException, SpecialHeaders
     from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
 
@@ -88,7 +102,7 @@ async def authenticate(scope: Scope) -> GatewayError | None:
 
     request.body = no_body  # type: ignore[method-assign]  # the body is not read before the key is known
     try:
-        await user_api_key_auth(
+        scope["gateway.key"] = await user_api_key_auth(
             request=request,
             api_key=headers.get(SpecialHeaders.openai_authorization.value),
             azure_api_key_header=headers.get(SpecialHeaders.azure_authorization.value),
@@ -140,12 +154,19 @@ class RequestGuard:
             await _too_large(limit).response()(scope, receive, send)
             return
         if scope.get("method") != "OPTIONS" and not is_public(path) and (has_body or path in JSON_CHECKED or
-                                                                        path.startswith(("/v1/models", "/models"))):
+                                                                        path.startswith(("/v1/models", "/models"))
+                                                                        or path.rstrip("/") in MODEL_INFO_PATHS):
             refused = await authenticate(scope)
             if refused is not None:
                 await refused.response()(scope, receive, send)
                 return
-        if has_body and path in JSON_CHECKED and content_type.startswith("application/json"):
+            if not is_admin(scope.get("gateway.key")):
+                app_send = HideBackends(app_send, path)
+        if has_body and path_model(path) and not content_type.startswith("application/json"):
+            await GatewayError(400, f"{path} takes a JSON body (content-type: application/json).").response()(
+                scope, receive, send)
+            return
+        if has_body and (path in JSON_CHECKED or path_model(path)) and content_type.startswith("application/json"):
             await self._checked_json(scope, receive, send, app_send, limit)
             return
         counted = CountedReceive(receive, limit)
@@ -187,10 +208,21 @@ class RequestGuard:
             refuse_provider_settings(parsed)
             if scope["path"] in ("/v1/embeddings", "/embeddings"):
                 refuse_token_arrays(parsed)
+            named = path_model(scope["path"])
+            if named is not None:
+                body = json.dumps(with_path_model(parsed, named)).encode()
         except GatewayError as error:
             await error.response()(scope, receive, send)
             return
         await self.app(scope, replay_body(body, receive), app_send)
+
+
+def with_path_model(body: dict[str, Any], named: str) -> dict[str, Any]:
+    """The body with the path's model, which is the one served (and so the one the key check must see)."""
+    if body.get("model") not in (None, "", named):
+        raise GatewayError(400, f"The path names model {named!r} but the body names {body.get('model')!r}; "
+                           "send the same model in both, or leave 'model' out of the body.", param="model")
+    return {**body, "model": named}
 
 
 def replay_body(body: bytes, receive: Receive) -> Receive:
