@@ -42,6 +42,7 @@ from plugins.policy.privacy_guard import (
 )
 from plugins.policy.redaction import StreamRestorer, Vault, forget, vault_of
 from plugins.policy.routing import embedding_dimensions, embedding_groups
+from plugins.surfaces.local_calls import is_local_call
 
 CHAT_CALL_TYPES = ("completion", "acompletion")
 RESPONSES_CALL_TYPES = ("responses", "aresponses")
@@ -84,6 +85,8 @@ class GatewayHook(CustomLogger):
     async def async_pre_call_hook(
         self, user_api_key_dict: UserAPIKeyAuth, cache: Any, data: dict, call_type: str
     ) -> dict:
+        if is_local_call(data):  # a route the gateway serves itself ran LiteLLM's pre-call checks
+            return data
         sent = client_body(data)
         refuse_provider_settings(sent)
         scope = key_scope(user_api_key_dict)
