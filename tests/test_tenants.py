@@ -167,6 +167,8 @@ def test_a_key_reads_only_its_own_info(replicas):
     assert httpx.get(b.url("/key/info"), headers=bearer(key_b), timeout=30).status_code == 200  # no key = itself
     admin = httpx.get(b.url("/key/info"), params={"key": key_a["token"]}, headers=b.auth, timeout=30)
     assert admin.status_code == 200 and admin.json()["info"]["key_alias"] == key_a["key_alias"]
+    listing = httpx.get(a.url("/key/list"), headers=bearer(key_b), timeout=30)  # LiteLLM's: keys with a user only
+    assert listing.status_code in (401, 403) and key_a["key_alias"] not in listing.text, listing.text
 
 
 # --- 9. policy pins ------------------------------------------------------------------------------
@@ -341,8 +343,11 @@ def test_spend_log_routes_are_served_to_the_admin(replicas):
         response = httpx.get(a.url(path), params=params, headers=a.auth, timeout=30)
         assert response.status_code == 200, (path, response.text)
     assert httpx.get(a.url("/health/test_connection"), headers=a.auth, timeout=30).status_code == 404
-    key = tenant_key(a)  # a tenant key still may not read everyone's logs
+    key, other = tenant_key(a), tenant_key(a)  # a tenant key still may not read everyone's logs
     assert httpx.get(a.url("/global/spend/logs"), headers=bearer(key), timeout=30).status_code in (401, 403)
+    answer(chat(a, other, "a row in the spend logs"))
+    logs = httpx.get(a.url("/spend/logs"), params={"api_key": other["token"]}, headers=bearer(key), timeout=30)
+    assert logs.status_code in (401, 403) or logs.json() == [], logs.text
 
 
 # --- 8. backend addresses --------------------------------------------------------------------------
