@@ -181,7 +181,8 @@ def flexible(gateway: Gateway, key: dict, **fields) -> httpx.Response:
 def test_a_key_pin_of_block_cannot_be_loosened_by_the_request(replicas, ollama, gemini):
     a, b, _ = replicas
     key = new_key(a, metadata={"gateway": {"sensitive_data": "block"}})
-    for fields in ({"sensitive_data": "redact"}, {"sensitive_data": "escalate"}, {}):
+    for fields in ({"sensitive_data": "redact"}, {"sensitive_data": "escalate"}, {},
+                   {"sensitive_data": "redact", "gateway_local_call": {}}):  # the local-call mark is not JSON
         response = flexible(b, key, **fields)
         assert response.status_code == 403, (fields, response.text)
         assert response.json()["error"]["code"] == "sensitive_data_blocked"
@@ -214,7 +215,7 @@ def test_a_team_pin_holds_for_its_keys_and_a_request_may_tighten_it(replicas, ol
 # --- 2. path model = body model ------------------------------------------------------------------
 
 
-def test_a_path_model_is_the_model_the_key_is_checked_for(replicas):
+def test_a_path_model_is_the_model_the_key_is_checked_for(replicas, gemini):
     a, b, _ = replicas
     key, both = new_key(a, models=["bge-m3"]), new_key(a, models=["bge-m3", "siglip"])
     for prefix in ("/engines", "/openai/deployments"):
@@ -227,12 +228,13 @@ def test_a_path_model_is_the_model_the_key_is_checked_for(replicas):
         served = httpx.post(b.url(f"{prefix}/bge-m3/embeddings"), json={"input": "x"}, headers=bearer(key),
                             timeout=60)
         assert served.status_code == 200 and served.json()["model"] == "bge-m3", served.text
+    assert gemini.requests == []
 
 
 # --- 5. the gateway's own routes for ordinary keys -----------------------------------------------
 
 
-def test_the_gateway_routes_serve_ordinary_keys_under_their_model_checks(replicas):
+def test_the_gateway_routes_serve_ordinary_keys_under_their_model_checks(replicas, ollama, gemini):
     a, b, _ = replicas
     key = tenant_key(a)  # no allowed_routes
     auth = bearer(key)
@@ -260,9 +262,10 @@ def test_the_gateway_routes_serve_ordinary_keys_under_their_model_checks(replica
                          headers=bearer(narrow), timeout=60)
     assert refused.status_code in (401, 403), refused.text
     assert httpx.get(b.url("/v1/models/chat-strict"), headers=bearer(narrow), timeout=30).status_code == 404
+    assert gemini.requests == [] and chat_bodies(ollama) == []  # explain, embeddings and audio stay local
 
 
-def test_explain_counts_against_the_keys_rpm_limit_on_both_replicas(replicas, ollama):
+def test_explain_counts_against_the_keys_rpm_limit_on_both_replicas(replicas, ollama, gemini):
     a, b, _ = replicas
     key = tenant_key(a, rpm_limit=2)
     body = {"model": "auto", "task": "chat", "privacy_mode": "strict", "messages": [{"role": "user", "content": "hi"}]}
@@ -270,7 +273,7 @@ def test_explain_counts_against_the_keys_rpm_limit_on_both_replicas(replicas, ol
     statuses = [httpx.post(gateway.url("/v1/route/explain"), json=body, headers=bearer(key), timeout=60).status_code
                 for gateway in (a, b, a)]
     assert statuses == [200, 200, 429], statuses
-    assert chat_bodies(ollama) == []
+    assert chat_bodies(ollama) == [] and gemini.requests == []
 
 
 # --- 3. seed embedding routes and budgets ---------------------------------------------------------
@@ -299,7 +302,7 @@ def test_seed_embedding_routes_stop_at_the_keys_budget(replicas, database):
 # --- 4. audio routes: limits, spend, budgets ------------------------------------------------------
 
 
-def test_audio_routes_are_rate_limited_and_logged_as_spend(replicas, database):
+def test_audio_routes_are_rate_limited_and_logged_as_spend(replicas, database, gemini):
     a, b, _ = replicas
     key = tenant_key(a, rpm_limit=2)
     audio = {"file": ("a.wav", media.wav(1.0), "audio/wav")}
@@ -312,6 +315,7 @@ def test_audio_routes_are_rate_limited_and_logged_as_spend(replicas, database):
     rows = spend_rows(database, key, 2)
     assert [row["group"] for row in rows] == ["whisper-local"] * 2, rows
     assert all(row["spend"] > 0 for row in rows), rows
+    assert {row["call_type"] for row in rows} == {"atranscription"} and gemini.requests == []
 
 
 def test_audio_routes_stop_at_the_keys_budget(replicas):

@@ -2,7 +2,8 @@
 
 LiteLLM's own audio routes would send the file to a provider; these replace them and never call
 one. They authenticate with LiteLLM's `user_api_key_auth` (key, model access, budgets) after a
-dependency has read the form and recorded its `model`, as the seed embedding routes do. Only model
+dependency has read the form and recorded its `model`, as the seed embedding routes do, then run
+LiteLLM's rate limits and log each call as spend (plugins.surfaces.local_calls). Only model
 groups of the `transcription_server` provider (e.g. `whisper-local`, listed in `/v1/models`) are
 accepted; every other field OpenAI does not define is a 400, never silently dropped.
 """
