@@ -10,14 +10,14 @@
   `param: "None"` becomes null, a wrong key is 401 (not LiteLLM's "No connected db" 400), an unknown
   model is 404 `model_not_found`, and every 429 carries `Retry-After`.
 - **Chat completions in OpenAI's exact shape** (plugins.surfaces.openai_shape), JSON and streamed.
+- **Tenant keys never see backend addresses** (plugins.surfaces.backend_privacy), and a path that
+  names the model gives it to the body before auth (plugins.surfaces.path_models).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
-from urllib.parse import unquote
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -29,6 +29,7 @@ from plugins.policy.parameters import refuse_token_arrays
 from plugins.policy.privacy_guard import refuse_provider_settings
 from plugins.surfaces.backend_privacy import MODEL_INFO_PATHS, HideBackends, is_admin
 from plugins.surfaces.openai_shape import CHAT_PATHS, ShapedSend
+from plugins.surfaces.path_models import path_model, with_path_model
 
 MB = 1024 * 1024
 FORM_SLACK_BYTES = MB  # multipart boundaries and form fields around the files
@@ -40,16 +41,6 @@ PUBLIC_PREFIXES = ("/ui", "/sso", "/login", "/v2/login", "/v3/login", "/onboardi
 # Model routes whose JSON body is checked here (the policy surfaces and the explain route).
 JSON_CHECKED = ("/v1/chat/completions", "/chat/completions", "/v1/responses", "/responses", "/openai/v1/responses",
                 "/v1/embeddings", "/embeddings", "/v1/route/explain", "/v1/embeddings/text")
-
-
-# Azure-style routes name the model in the path, and LiteLLM serves the path's model while its key
-# check reads the body's: the two must agree, and the body is given the path's model before auth.
-PATH_MODEL = re.compile(r"^/(?:engines|openai/deployments)/([^/]+)/(?:chat/completions|completions|embeddings)$")
-
-
-def path_model(path: str) -> str | None:
-    found = PATH_MODEL.match(path)
-    return unquote(found.group(1)) if found else None
 
 
 class BodyTooLarge(Exception):
@@ -215,14 +206,6 @@ class RequestGuard:
             await error.response()(scope, receive, send)
             return
         await self.app(scope, replay_body(body, receive), app_send)
-
-
-def with_path_model(body: dict[str, Any], named: str) -> dict[str, Any]:
-    """The body with the path's model, which is the one served (and so the one the key check must see)."""
-    if body.get("model") not in (None, "", named):
-        raise GatewayError(400, f"The path names model {named!r} but the body names {body.get('model')!r}; "
-                           "send the same model in both, or leave 'model' out of the body.", param="model")
-    return {**body, "model": named}
 
 
 def replay_body(body: bytes, receive: Receive) -> Receive:
