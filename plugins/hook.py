@@ -12,9 +12,9 @@ gateway relies on is defined here, each delegating to a module named for what it
 from __future__ import annotations
 
 import hashlib
-import re
+import hmac
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from litellm.constants import RETURN_RAW_MODEL_NAME_METADATA_KEY
 from litellm.integrations.custom_logger import CustomLogger
@@ -44,6 +44,7 @@ from plugins.policy.privacy_guard import (
 )
 from plugins.policy.redaction import StreamRestorer, Vault, forget, vault_of
 from plugins.policy.routing import embedding_dimensions, embedding_groups
+from plugins.surfaces.local_calls import is_local_call
 
 CHAT_CALL_TYPES = ("completion", "acompletion")
 RESPONSES_CALL_TYPES = ("responses", "aresponses")
@@ -65,19 +66,6 @@ def request_query(data: dict[str, Any]) -> dict[str, str]:
     """The request's query-string parameters (one more carrier of task and privacy_mode)."""
     url = str((data.get("proxy_server_request") or {}).get("url") or "")
     return {name: values[-1] for name, values in parse_qs(urlsplit(url).query).items()}
-
-
-PATH_MODEL = re.compile(r"/(?:openai/deployments|engines)/([^/]+)/")
-
-
-def check_path_model(data: dict[str, Any], sent: dict[str, Any]) -> None:
-    """A route that names its model in the path (`/openai/deployments/{model}/...`, `/engines/{model}/...`)
-    is served that model, while keys and the body may speak of another: they must agree (400)."""
-    url = str((data.get("proxy_server_request") or {}).get("url") or "")
-    found = PATH_MODEL.search(unquote(urlsplit(url).path))
-    if found and sent.get("model") not in (None, "", found.group(1)):
-        raise GatewayError(400, f"The path names model {found.group(1)!r} but the body names {sent['model']!r}: "
-                           "send one model.", param="model", code="conflicting_values")
 
 
 def served_group(response: Any, route: dict[str, Any]) -> str:
@@ -105,9 +93,10 @@ class GatewayHook(CustomLogger):
     async def async_pre_call_hook(
         self, user_api_key_dict: UserAPIKeyAuth, cache: Any, data: dict, call_type: str
     ) -> dict:
+        if is_local_call(data):  # a route the gateway serves itself ran LiteLLM's pre-call checks
+            return data
         sent = client_body(data)
         refuse_provider_settings(sent)
-        check_path_model(data, sent)
         scope = key_scope(user_api_key_dict)
         if call_type in CHAT_CALL_TYPES:
             keep_thought_signatures(data, sent)
@@ -129,8 +118,7 @@ class GatewayHook(CustomLogger):
         metadata[ROUTE_KEY] = route
         if metadata_key != "metadata" and isinstance(data.get("metadata"), dict):
             data["metadata"][ROUTE_KEY] = route
-        # Opt-in response cache entries are per key: one key never gets another key's answer.
-        metadata["redis_namespace"] = f"gateway:response:{hashlib.sha256(scope.encode()).hexdigest()[:16]}"
+        pin_cache_namespace(data, metadata, scope)
         # Keep the model name we stamp (the group used) instead of LiteLLM's echo of the client's "auto".
         metadata[RETURN_RAW_MODEL_NAME_METADATA_KEY] = True
         metadata["tags"] = [*(metadata.get("tags") or []), f"task:{route['task']}", f"privacy:{route['privacy']}"]
@@ -214,6 +202,28 @@ class GatewayHook(CustomLogger):
             **({"x-gateway-escalated": route["escalated"]} if route.get("escalated") else {}),
             **({"x-gateway-redacted": route["redacted"]} if route.get("redacted") else {}),
         }
+
+
+def cache_namespace(scope: str) -> str:
+    """The per-key response cache namespace: an HMAC of the key's hash under the master key, so the same
+    on every replica, and not computable from a key hash a teammate can read in `/team/info`."""
+    from litellm.proxy.proxy_server import master_key
+
+    secret = str(master_key or "gateway").encode()
+    return f"gateway:response:{hmac.new(secret, scope.encode(), hashlib.sha256).hexdigest()[:24]}"
+
+
+def pin_cache_namespace(data: dict[str, Any], metadata: dict[str, Any], scope: str) -> None:
+    """Opt-in response cache entries are per key: one key never reads another key's answer. LiteLLM's
+    cache prefers a request's `cache.namespace` (and a `preset_cache_key`) over `metadata.redis_namespace`,
+    so both are taken from the request; only the per-key namespace is left."""
+    cache = data.get("cache")
+    if cache is not None and not isinstance(cache, dict):
+        raise GatewayError(400, "'cache' must be an object such as {\"use-cache\": true}.", param="cache")
+    if isinstance(cache, dict):
+        cache.pop("namespace", None)
+    data.pop("preset_cache_key", None)
+    metadata["redis_namespace"] = cache_namespace(scope)
 
 
 def keep_thought_signatures(data: dict[str, Any], sent: dict[str, Any]) -> None:

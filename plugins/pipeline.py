@@ -39,46 +39,76 @@ def key_scope(user_api_key_dict: Any) -> str:
     return str(getattr(user_api_key_dict, "token", None) or getattr(user_api_key_dict, "api_key", None) or "anonymous")
 
 
+def _gateway_metadata(metadata: Any) -> dict:
+    settings = metadata.get("gateway") if isinstance(metadata, dict) else None
+    return settings if isinstance(settings, dict) else {}
+
+
 def _key_settings(user_api_key_dict: Any) -> dict:
-    metadata = getattr(user_api_key_dict, "metadata", None) or {}
-    return metadata.get("gateway") or {} if isinstance(metadata, dict) else {}
+    return _gateway_metadata(getattr(user_api_key_dict, "metadata", None))
+
+
+def _team_settings(user_api_key_dict: Any) -> dict:
+    return _gateway_metadata(getattr(user_api_key_dict, "team_metadata", None))
+
+
+# Strictest first: "block" sends nothing anywhere, "escalate" keeps it local, "redact" sends it out redacted.
+ACTIONS = ("block", "escalate", "redact")
+
+
+def _pins(user_api_key_dict: Any) -> list[str]:
+    """The actions an admin pinned on the key and on its team (`gateway.sensitive_data` in their metadata)."""
+    pins = []
+    for settings in (_key_settings(user_api_key_dict), _team_settings(user_api_key_dict)):
+        pinned = settings.get("sensitive_data")
+        if isinstance(pinned, str) and pinned.strip().lower() in ACTIONS:
+            pins.append(pinned.strip().lower())
+    return pins
 
 
 def _wants_escalation_check(data: dict, headers: dict[str, str], user_api_key_dict: Any) -> bool:
-    """Escalation runs unless config or the key turn it off, or an allowed key skips it for one request."""
+    """Escalation runs unless config or the key/team turn it off, or an allowed key skips it for one request.
+    A pinned `sensitive_data` (key or team) keeps the check on: turning it off would loosen the pin."""
     settings = gateway_settings("escalation")
     metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
     lowered = {key.lower(): value for key, value in headers.items()}
     override = data.pop("escalation", None) or metadata.pop("escalation", None) or lowered.get("x-escalation")
-    if not settings["enabled"] or _key_settings(user_api_key_dict).get("escalation") is False:
+    key, team, pinned = _key_settings(user_api_key_dict), _team_settings(user_api_key_dict), _pins(user_api_key_dict)
+    if not settings["enabled"] or (not pinned and False in (key.get("escalation"), team.get("escalation"))):
         return False
     if str(override).lower() not in OVERRIDE_VALUES:
         return True
+    if pinned:
+        raise HTTPException(403, f"This key may not skip sensitive-data escalation: an admin pinned "
+                            f"sensitive_data={_strictest(pinned)} on the key or its team.")
     allowed = settings["override_key_aliases"] or []
     alias = getattr(user_api_key_dict, "key_alias", None)
-    if "*" in allowed or (alias and alias in allowed) or _key_settings(user_api_key_dict).get("escalation_override"):
+    if "*" in allowed or (alias and alias in allowed) or key.get("escalation_override") or \
+            team.get("escalation_override"):
         return False
     raise HTTPException(
         403, "This key may not skip sensitive-data escalation (gateway.escalation.override_key_aliases)."
     )
 
 
-ACTIONS = ("escalate", "redact", "block")
+def _strictest(actions: list[str]) -> str:
+    return min(actions, key=ACTIONS.index)
 
 
 def sensitive_action(data: dict, headers: dict[str, str], user_api_key_dict: Any) -> str:
     """What to do when sensitive data is found: the request's `sensitive_data` (body, metadata or the
-    `x-sensitive-data` header), else the key's metadata, else `gateway.escalation.action`. Any key may
-    choose among the three: none sends a detected value out."""
+    `x-sensitive-data` header), else the key's, else the team's metadata, else `gateway.escalation.action`,
+    made at least as strict as what an admin pinned on the key and its team (block > escalate > redact):
+    a request may tighten a pin, never loosen it. None of the three sends a detected value out."""
     metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
     lowered = {key.lower(): value for key, value in headers.items()}
+    pins = _pins(user_api_key_dict)
     chosen = data.pop("sensitive_data", None) or metadata.pop("sensitive_data", None) or \
-        lowered.get("x-sensitive-data") or _key_settings(user_api_key_dict).get("sensitive_data") or \
-        gateway_settings("escalation")["action"]
+        lowered.get("x-sensitive-data") or (pins[0] if pins else None) or gateway_settings("escalation")["action"]
     if not isinstance(chosen, str) or chosen.strip().lower() not in ACTIONS:
         raise GatewayError(400, f"Invalid sensitive_data {chosen!r}: allowed values are {', '.join(ACTIONS)}.",
                            param="sensitive_data")
-    return chosen.strip().lower()
+    return _strictest([chosen.strip().lower(), *pins])
 
 
 async def redact_request(data: dict[str, Any], sent: list[str], skip: frozenset[int], attachments: list,

@@ -33,6 +33,7 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     from plugins.backends.ollama import install_ollama_backend
     from plugins.platform.settings import check_gateway_settings
     from plugins.platform.shared_redis import enable_response_cache
+    from plugins.policy.key_visibility import install_key_visibility
     from plugins.policy.privacy_guard import reject_cross_class_fallbacks
     from plugins.surfaces.request_guard import RequestGuard
     from plugins.surfaces.routes import install_gateway_routes
@@ -45,6 +46,7 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     install_gateway_routes(app)
     install_refusals()
     install_cloud_body_check()
+    install_key_visibility()
     install_ollama_backend()
     app.user_middleware.insert(0, Middleware(RequestGuard))
     if app.middleware_stack is not None:  # already built by the time LiteLLM loads its config

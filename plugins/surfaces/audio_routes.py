@@ -2,13 +2,15 @@
 
 LiteLLM's own audio routes would send the file to a provider; these replace them and never call
 one. They authenticate with LiteLLM's `user_api_key_auth` (key, model access, budgets) after a
-dependency has read the form and recorded its `model`, as the seed embedding routes do. Only model
+dependency has read the form and recorded its `model`, as the seed embedding routes do, then run
+LiteLLM's rate limits and log each call as spend (plugins.surfaces.local_calls). Only model
 groups of the `transcription_server` provider (e.g. `whisper-local`, listed in `/v1/models`) are
 accepted; every other field OpenAI does not define is a 400, never silently dropped.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 import time
 from collections.abc import AsyncIterator
@@ -21,6 +23,7 @@ from litellm.llms.custom_llm import CustomLLM
 from litellm.proxy._types import UserAPIKeyAuth
 from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
 from litellm.proxy.common_utils.http_parsing_utils import safe_set_request_parsed_body
+from litellm.types.utils import TranscriptionResponse
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
@@ -28,6 +31,7 @@ from starlette.requests import ClientDisconnect
 from plugins.attachments.transcription import Options, Transcript, model_label, transcribe
 from plugins.platform.errors import GatewayError
 from plugins.platform.settings import full_config
+from plugins.surfaces.local_calls import admit, deployment_price, log_success, release
 
 PROVIDER = "transcription_server"
 FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
@@ -165,7 +169,7 @@ def _audit(key: UserAPIKeyAuth, task: str, model: str, size: int, transcript: Tr
 async def _serve(request: Request, form: FormData, key: UserAPIKeyAuth, task: str) -> Response:
     from plugins.platform.metrics import record_route
 
-    started = time.monotonic()
+    started, admitted_at = time.monotonic(), datetime.datetime.now()
     options, response_format = _options(form, task)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
@@ -174,6 +178,7 @@ async def _serve(request: Request, form: FormData, key: UserAPIKeyAuth, task: st
     if not data:
         raise GatewayError(400, "File is empty.", param="file")
     model = _field(form, "model")
+    admitted = await admit(request, key, model, "atranscription")  # LiteLLM's rate limits and budget hooks
     record_route({"task": task, "privacy": "strict", "requested_privacy": "strict", "escalated": "",
                   "surface": "audio", "attachment_log": [{"kind": "audio", "bytes": len(data), "placement": "local"}]})
     try:
@@ -181,7 +186,11 @@ async def _serve(request: Request, form: FormData, key: UserAPIKeyAuth, task: st
     except Exception as error:
         _audit(key, task, model, len(data), None, started, error)
         raise
+    finally:
+        await release(key)
     _audit(key, task, model, len(data), transcript, started, None)
+    await log_success(admitted, "atranscription", TranscriptionResponse(text=transcript.text),
+                      deployment_price(model, "second") * transcript.duration, admitted_at)
     response = render(transcript, response_format, task, options.words)
     response.headers.update({"x-gateway-task": task, "x-gateway-privacy": "strict", "x-gateway-group": model,
                              "x-gateway-model": model_label(), "x-gateway-attachments": "audio:local"})

@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
 
 from plugins.pipeline import key_scope, plan_request
+from plugins.surfaces.local_calls import admit, release
 from plugins.surfaces.multipart import body_from_form, is_multipart, request_limit_bytes, uploaded_files
 
 
@@ -34,12 +35,15 @@ async def explain_route(request: Request, user_api_key_dict=Depends(user_api_key
         body = await request.json()
         if not isinstance(body, dict):
             raise HTTPException(400, "Body must be a JSON object.")
+    # Counted like a chat call (it can run OCR): the key's rpm/parallel limits and budget hooks.
+    await admit(request, user_api_key_dict, str(body.get("model") or "auto"), "acompletion")
     token = uploaded_files.set(files)
     try:
         route = await plan_request(body, dict(request.headers), key_scope(user_api_key_dict), user_api_key_dict,
                                    dry_run=True, sent=dict(body), query=dict(request.query_params))
     finally:
         uploaded_files.reset(token)
+        await release(user_api_key_dict)
     return {
         "task": route["task"],
         "privacy": route["privacy"],

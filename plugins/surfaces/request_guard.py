@@ -10,6 +10,8 @@
   `param: "None"` becomes null, a wrong key is 401 (not LiteLLM's "No connected db" 400), an unknown
   model is 404 `model_not_found`, and every 429 carries `Retry-After`.
 - **Chat completions in OpenAI's exact shape** (plugins.surfaces.openai_shape), JSON and streamed.
+- **Tenant keys never see backend addresses** (plugins.surfaces.backend_privacy), and a path that
+  names the model gives it to the body before auth (plugins.surfaces.path_models).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from plugins.platform.errors import GatewayError, backend_retry_after
 from plugins.platform.settings import gateway_settings
 from plugins.policy.parameters import refuse_token_arrays
 from plugins.policy.privacy_guard import refuse_provider_settings
+from plugins.surfaces.backend_privacy import MODEL_INFO_PATHS, HideBackends, is_admin
 from plugins.surfaces.openai_shape import CHAT_PATHS, ShapedSend
+from plugins.surfaces.path_models import path_model, with_path_model
 from plugins.surfaces.route_table import refuse_unserved
 
 MB = 1024 * 1024
@@ -74,7 +78,8 @@ def json_depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 async def authenticate(scope: Scope) -> GatewayError | None:
-    """LiteLLM's own key check on the request's headers only; None when the key is valid."""
+    """LiteLLM's own key check on the request's headers only; None when the key is valid (then the
+    key is kept in `scope["gateway.key"]`)."""
     from litellm.proxy._types import ProxyException, SpecialHeaders
     from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
 
@@ -89,7 +94,7 @@ async def authenticate(scope: Scope) -> GatewayError | None:
 
     request.body = no_body  # type: ignore[method-assign]  # the body is not read before the key is known
     try:
-        await user_api_key_auth(
+        scope["gateway.key"] = await user_api_key_auth(
             request=request,
             api_key=headers.get(SpecialHeaders.openai_authorization.value),
             azure_api_key_header=headers.get(SpecialHeaders.azure_authorization.value),
@@ -145,12 +150,19 @@ class RequestGuard:
             await _too_large(limit).response()(scope, receive, send)
             return
         if scope.get("method") != "OPTIONS" and not is_public(path) and (has_body or path in JSON_CHECKED or
-                                                                        path.startswith(("/v1/models", "/models"))):
+                                                                        path.startswith(("/v1/models", "/models"))
+                                                                        or path.rstrip("/") in MODEL_INFO_PATHS):
             refused = await authenticate(scope)
             if refused is not None:
                 await refused.response()(scope, receive, send)
                 return
-        if has_body and path in JSON_CHECKED and content_type.startswith("application/json"):
+            if not is_admin(scope.get("gateway.key")):
+                app_send = HideBackends(app_send, path)
+        if has_body and path_model(path) and not content_type.startswith("application/json"):
+            await GatewayError(400, f"{path} takes a JSON body (content-type: application/json).").response()(
+                scope, receive, send)
+            return
+        if has_body and (path in JSON_CHECKED or path_model(path)) and content_type.startswith("application/json"):
             await self._checked_json(scope, receive, send, app_send, limit)
             return
         counted = CountedReceive(receive, limit)
@@ -192,6 +204,9 @@ class RequestGuard:
             refuse_provider_settings(parsed)
             if scope["path"] in ("/v1/embeddings", "/embeddings"):
                 refuse_token_arrays(parsed)
+            named = path_model(scope["path"])
+            if named is not None:
+                body = json.dumps(with_path_model(parsed, named)).encode()
         except GatewayError as error:
             await error.response()(scope, receive, send)
             return

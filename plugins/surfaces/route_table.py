@@ -53,6 +53,13 @@ MODEL_WORDS = frozenset({
 # (MCP OAuth, Claude Code gateway, model insights, search tools).
 REFUSED_PREFIXES = ("/authorize", "/revoke", "/callback", "/register", "/oauth", "/claude_code_gateway",
                     "/model-insights", "/search_tools")
+# LiteLLM admin routes that read the spend logs: "logs" and "search" are model words elsewhere (OTLP
+# logs, search APIs), so these are named exactly; none of them calls a model.
+ADMIN_PATHS = frozenset({
+    "/spend/logs", "/spend/logs/v2", "/spend/logs/ui", "/spend/logs/ui/{request_id}", "/spend/logs/session/ui",
+    "/global/spend/logs", "/user/daily/activity/aggregated/search", "/team/daily/activity/aggregated/search",
+    "/tag/daily/activity/aggregated/search", "/organization/daily/activity/aggregated/search",
+})
 # Families of LiteLLM admin routes (keys, teams, spend, UI) that call no model.
 ADMIN_PREFIXES = (
     "/key", "/v2/key", "/team", "/v2/team", "/user", "/v2/user", "/customer", "/end_user", "/organization",
@@ -111,6 +118,8 @@ def classify(path: str, litellm_lists: tuple[set[str], set[str], tuple[str, ...]
     opened = {normalise(item) for item in gateway_settings("surface")["open"] or []}
     if template in POLICY_PATHS or template in opened:
         return "policy"
+    if template in ADMIN_PATHS and template in admin:
+        return "admin"
     first = "/" + template.split("/")[1] if template != "/" else "/"
     if template in model or first in passthrough or _words(template) & MODEL_WORDS or _under(template,
                                                                                                  REFUSED_PREFIXES):

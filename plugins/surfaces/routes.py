@@ -39,6 +39,13 @@ CHAT_BODY_SCHEMA = {
 }
 EXPLAIN_OPENAPI = {"requestBody": {"required": True, "content": {"application/json": {"schema": CHAT_BODY_SCHEMA}}}}
 
+# The gateway's own model routes, declared to LiteLLM as LLM API routes (as LiteLLM does for its
+# pass-through routes): any key may call them, under the same model, budget and rate checks as
+# /v1/chat/completions; without this LiteLLM answers ordinary keys 401 "Only proxy admin...".
+TENANT_ROUTES = ("/v1/embeddings/text", "/v1/embeddings/image", "/v1/embeddings/audio", "/v1/embeddings/models",
+                 "/v1/route/explain", "/v1/audio/transcriptions", "/v1/audio/translations",
+                 "/v1/models/{model_id}", "/models/{model_id}")
+
 CLOUD_PASSTHROUGH_PATHS = ("/gemini/{path:path}", "/vertex_ai/{path:path}")
 
 
@@ -73,6 +80,10 @@ def install_gateway_routes(app: FastAPI) -> None:
     if gateway_settings("routing")["block_cloud_passthrough"]:
         routes += [APIRoute(path, cloud_passthrough_blocked, methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                             include_in_schema=False) for path in CLOUD_PASSTHROUGH_PATHS]
+    from litellm.proxy._types import LiteLLMRoutes
+
+    LiteLLMRoutes.openai_routes.value.extend(path for path in TENANT_ROUTES
+                                             if path not in LiteLLMRoutes.openai_routes.value)
     refused = RefusedSurfaces(app.router.routes, {route.path for route in routes}, app)
     SURFACES[:] = [refused]
     app.router.routes[:0] = [*routes, refused]
