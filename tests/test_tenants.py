@@ -181,11 +181,12 @@ def flexible(gateway: Gateway, key: dict, **fields) -> httpx.Response:
 def test_a_key_pin_of_block_cannot_be_loosened_by_the_request(replicas, ollama, gemini):
     a, b, _ = replicas
     key = new_key(a, metadata={"gateway": {"sensitive_data": "block"}})
-    for fields in ({"sensitive_data": "redact"}, {"sensitive_data": "escalate"}, {},
-                   {"sensitive_data": "redact", "gateway_local_call": {}}):  # the local-call mark is not JSON
+    for fields in ({"sensitive_data": "redact"}, {"sensitive_data": "escalate"}, {}):
         response = flexible(b, key, **fields)
         assert response.status_code == 403, (fields, response.text)
         assert response.json()["error"]["code"] == "sensitive_data_blocked"
+    forged = flexible(b, key, sensitive_data="redact", gateway_local_call={})  # the local-call mark is not JSON
+    assert forged.status_code == 400 and forged.json()["error"]["code"] == "field_not_allowed", forged.text
     response = flexible(b, key, escalation="off")
     assert response.status_code == 403 and "pinned" in response.json()["error"]["message"]
     assert answer(chat(b, key, "no personal data here", privacy_mode="flexible"))  # clean requests still go out

@@ -63,7 +63,7 @@ CHAT_REQUEST = {
         "response_format", "tool_choice", "function_call", "parallel_tool_calls", "reasoning_effort", "thinking",
         "logprobs", "top_logprobs", "frequency_penalty", "presence_penalty", "logit_bias", "audio", "modalities",
         "prediction", "store", "service_tier", "web_search_options", "prompt_cache_key", "safety_identifier",
-        "verbosity")},
+        "verbosity", "prompt_cache_retention", "prompt_cache_options", "moderation")},
 }
 RESPONSES_PARTS = Typed(
     "input_text",
