@@ -138,32 +138,18 @@ def check_cloud_request(body: dict[str, Any], surface: str) -> None:
     _check(body, CHAT_REQUEST if surface == "chat" else RESPONSES_REQUEST, "")
 
 
-def strings(value: Any, skip: frozenset[int] = frozenset(), depth: int = 0) -> Iterable[str]:
-    """Every string in a JSON value, dictionary keys included, except the objects whose id is in `skip`
-    (attachment bytes, read as files)."""
-    if depth > 64 or id(value) in skip:
-        return
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from strings(item, skip, depth + 1)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from strings(item, skip, depth + 1)
-
-
-def _prose(value: Any, skip: frozenset[int], structure: list[str], depth: int = 0) -> Iterable[str]:
+def _prose(value: Any, skip: frozenset[int], structure: list[str], skip_keys: tuple[str, ...] = (),
+           depth: int = 0) -> Iterable[str]:
     """The text values of a JSON value in order; keys and `type`/`role` values go to `structure`, so a
-    value split across two parts or messages reads as one."""
+    value split across two parts or messages reads as one. Objects whose id is in `skip`, and the values
+    of keys in `skip_keys`, are file bytes: read as files, not here."""
     if depth > 64 or id(value) in skip:
         return
     if isinstance(value, str):
         yield value
-        if value[:1] in ("{", "[") and depth < 64:  # JSON inside a string (tool arguments): its values too
+        if value[:1] in ("{", "["):  # JSON inside a string (tool arguments): its values too
             try:
-                yield from _prose(json.loads(value), skip, structure, depth + 1)
+                yield from _prose(json.loads(value), skip, structure, skip_keys, depth + 1)
             except ValueError:
                 pass
     elif isinstance(value, dict):
@@ -171,11 +157,11 @@ def _prose(value: Any, skip: frozenset[int], structure: list[str], depth: int = 
             structure.append(str(key))
             if key in ("type", "role") and isinstance(item, str):
                 structure.append(item)
-            else:
-                yield from _prose(item, skip, structure, depth + 1)
+            elif key not in skip_keys:
+                yield from _prose(item, skip, structure, skip_keys, depth + 1)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            yield from _prose(item, skip, structure, depth + 1)
+            yield from _prose(item, skip, structure, skip_keys, depth + 1)
 
 
 def sent_texts(body: dict[str, Any], skip: frozenset[int] = frozenset()) -> list[str]:
@@ -190,17 +176,7 @@ def sent_texts(body: dict[str, Any], skip: frozenset[int] = frozenset()) -> list
 GEMINI_BINARY = ("inlineData", "inline_data", "fileData", "file_data")
 
 
-def gemini_texts(value: Any, depth: int = 0) -> Iterable[str]:
+def gemini_texts(body: Any) -> list[str]:
     """Every string of a Gemini request body LiteLLM built, keys included, except file bytes and URIs."""
-    if depth > 64:
-        return
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            if key not in GEMINI_BINARY:
-                yield from gemini_texts(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            yield from gemini_texts(item, depth + 1)
+    structure: list[str] = []
+    return list(_prose(body, frozenset(), structure, GEMINI_BINARY)) + structure

@@ -123,7 +123,7 @@ async def check_cloud_body(body: Any, litellm_params: dict[str, Any] | None) -> 
     from plugins.policy.sensitive import find_sensitive_off_loop
 
     if _needs_body_check(litellm_params):
-        _refuse_cloud_body(await find_sensitive_off_loop(list(gemini_texts(body))), litellm_params)
+        _refuse_cloud_body(await find_sensitive_off_loop(gemini_texts(body)), litellm_params)
 
 
 def check_cloud_body_now(body: Any, litellm_params: dict[str, Any] | None) -> None:
@@ -137,7 +137,7 @@ def check_cloud_body_now(body: Any, litellm_params: dict[str, Any] | None) -> No
         return
     try:
         deadline = time.monotonic() + float(gateway_settings("escalation")["scan_timeout_s"])
-        found = find_sensitive(list(gemini_texts(body)), deadline)
+        found = find_sensitive(gemini_texts(body), deadline)
     except ScanTimeout:
         found = ["scan-incomplete"]
     _refuse_cloud_body(found, litellm_params)

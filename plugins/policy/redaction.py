@@ -108,7 +108,8 @@ def redact_fields(data: dict[str, Any], names: list[str], skip: frozenset[int], 
     """Every field in `names` (all the request sends), then the whole request read again: a value still
     found in any spelling (split across parts, escaped, encoded) makes redaction uncertain."""
     fields = {name: data[name] for name in names if name in data and name not in outgoing.NOT_SENT}
-    vault.taken |= {match.group(0) for text in outgoing.strings(fields, skip) for match in PLACEHOLDER.finditer(text)}
+    typed = outgoing.sent_texts(fields, skip)
+    vault.taken |= {match.group(0) for text in typed for match in PLACEHOLDER.finditer(text)}
     for name in fields:
         data[name] = _walk(data[name], vault, skip)
     try:
