@@ -106,7 +106,7 @@ def sensitive_action(data: dict, headers: dict[str, str], user_api_key_dict: Any
     chosen = data.pop("sensitive_data", None) or metadata.pop("sensitive_data", None) or \
         lowered.get("x-sensitive-data") or (pins[0] if pins else None) or gateway_settings("escalation")["action"]
     if not isinstance(chosen, str) or chosen.strip().lower() not in ACTIONS:
-        raise GatewayError(400, f"Invalid sensitive_data {chosen!r}: allowed values are {', '.join(ACTIONS)}.",
+        raise GatewayError(400, f"Invalid sensitive_data {chosen!r}: allowed values are escalate, redact, block.",
                            param="sensitive_data")
     return _strictest([chosen.strip().lower(), *pins])
 
