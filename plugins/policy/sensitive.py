@@ -78,7 +78,7 @@ TEXT_FIELDS = ("tools", "functions", "tool_choice", "response_format", "text", "
 # Keys whose string values are file bytes, not text.
 BINARY_KEYS = ("file_data", "data", "b64_json")
 # Reasons that make a request strict because part of it could not be read.
-UNSCANNED = ("unscanned-pages", "scan-incomplete")
+UNSCANNED = ("unscanned-pages", "scan-incomplete", "unreadable-text", "unscanned-frames")
 
 
 def normalise(text: str) -> str:
@@ -137,9 +137,8 @@ def _ocr_engine():
     return RapidOCR()
 
 
-def ocr_lines(image: Any) -> list[tuple[list, str]]:
-    """(box in the image's own pixels, text) of every line OCR reads; the image is read at most
-    `ocr_max_side` large."""
+def _ocr_read(image: Any) -> tuple[list[tuple[list, str, float]], float]:
+    """(box, text, confidence) of every line OCR finds, and the scale the image was read at."""
     import numpy as np
 
     max_side = int(gateway_settings("escalation")["ocr_max_side"])
@@ -147,16 +146,44 @@ def ocr_lines(image: Any) -> list[tuple[list, str]]:
     small = image.convert("RGB")
     if scale < 1:
         small = small.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
-    result, _ = _ocr_engine()(np.array(small))
-    return [([[x / scale, y / scale] for x, y in line[0]], line[1]) for line in result or []]
+    result, _ = _ocr_engine()(np.array(small), text_score=0.0)  # every line, with its score: we judge them
+    return [(line[0], line[1], float(line[2])) for line in result or []], scale
 
 
-def _ocr(image: Any) -> str:
-    return " ".join(text for _, text in ocr_lines(image))
+def ocr_lines(image: Any) -> list[tuple[list, str]]:
+    """(box in the image's own pixels, text) of every line OCR reads confidently (score >= 0.5, RapidOCR's
+    own cut); the image is read at most `ocr_max_side` large."""
+    lines, scale = _ocr_read(image)
+    return [([[x / scale, y / scale] for x, y in box], text) for box, text, score in lines if score >= 0.5]
 
 
-def _pdf_text(data: bytes) -> tuple[str, bool]:
-    """Every page's text layer, plus OCR of the pages that hold images; False when pages went unread."""
+def _qr_text(image: Any) -> tuple[str, bool]:
+    """(text of a QR code in the image, whether a QR code was seen that could not be decoded)."""
+    import cv2
+    import numpy as np
+
+    pixels = np.array(image.convert("L"))
+    try:
+        text, points, _ = cv2.QRCodeDetector().detectAndDecode(pixels)
+    except cv2.error:
+        return "", False
+    return text or "", points is not None and not text
+
+
+def _ocr(image: Any) -> tuple[str, str]:
+    """(the text OCR reads in an image, plus any QR code's, "unreadable-text" when a line was read with a
+    confidence under `gateway.escalation.ocr_min_confidence` (mirrored, blurred, stylised) or a QR code
+    could not be decoded; else "")."""
+    minimum = float(gateway_settings("escalation")["ocr_min_confidence"])
+    lines, _ = _ocr_read(image)
+    qr, undecoded = _qr_text(image)
+    unsure = undecoded or any(score < minimum for _, _, score in lines)
+    return " ".join([*(text for _, text, _ in lines), qr]).strip(), "unreadable-text" if unsure else ""
+
+
+def _pdf_text(data: bytes) -> tuple[str, str]:
+    """A PDF as it was received (not sanitised: the scan is off or the request is strict-bound): every
+    page's text layer, plus OCR of the pages that hold images; "unscanned-pages" when pages went unread."""
     import pypdfium2
     import pypdfium2.raw as pdfium_c
 
@@ -169,39 +196,53 @@ def _pdf_text(data: bytes) -> tuple[str, bool]:
         raise HTTPException(400, f"PDF could not be opened for the sensitive-data check: {error}") from None
     try:
         if len(document) > int(settings["max_pages"]):
-            return "", False
-        texts, complete = [], True
+            return "", "unscanned-pages"
+        texts, unread = [], ""
         for page in document:
             texts.append(page.get_textpage().get_text_range())
             if not any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4)) and \
                     texts[-1].strip():
                 continue  # a text-only page: its text layer is all it says
             if ocr_budget <= 0:
-                complete = False
+                unread = "unscanned-pages"
                 break
             ocr_budget -= 1
-            texts.append(_ocr(media.render_page(page, 2.0, max_side)))
-        return "\n".join(texts), complete
+            text, unsure = _ocr(media.render_page(page, 2.0, max_side))
+            texts.append(text)
+            unread = unread or unsure
+        return "\n".join(texts), unread
     finally:
         document.close()
 
 
-def attachment_text(kind: str, data: bytes) -> tuple[str, bool]:
-    """(text read locally from an image, a PDF, audio or video, whether all of it could be read)."""
+def _read_image(data: bytes) -> tuple[str, str]:
     max_side = int(gateway_settings("escalation")["ocr_max_side"])
+    return _ocr(media.open_image(data, draft_side=max_side))
+
+
+def attachment_text(attachment: Any) -> tuple[str, str]:
+    """(text read locally from an image, a PDF, audio or video; why part of it could not be read, or "").
+
+    A sanitised attachment is read as it will be sent: an image's own pixels, a PDF's page images
+    (plus its original text layer), a clip's remuxed streams."""
+    kind, data = attachment.kind, attachment.read()
     if kind == "image":
-        return _ocr(media.open_image(data, draft_side=max_side)), True
+        return _read_image(data)
+    if kind == "pdf" and attachment.scan_pages:
+        read = [_read_image(page) for page in attachment.scan_pages]
+        return "\n".join([attachment.scan_text, *(text for text, _ in read)]), \
+            next((unsure for _, unsure in read if unsure), "")
     if kind == "pdf":
         return _pdf_text(data)
     if kind == "audio":
         from plugins.attachments.transcription import Options, as_written, transcriber
 
-        return as_written(transcriber().transcribe(data, Options(use="scan")).text), True
+        return as_written(transcriber().transcribe(data, Options(use="scan")).text), ""
     if kind == "video":
         from plugins.attachments.video import video_text
 
-        return video_text(data, lambda jpeg: _ocr(media.open_image(jpeg, draft_side=max_side))), True
-    return "", True
+        return video_text(data, _read_image)
+    return "", ""
 
 
 class ScanCache:
@@ -261,7 +302,10 @@ def scan_cache() -> ScanCache:
 
 
 async def _scan_attachment(attachment, scope: str) -> list[str]:
-    key = ScanCache.key(scope, attachment.sha256)
+    if attachment.unscanned:  # could not be prepared for a full read (e.g. a PDF over the OCR budget)
+        return [attachment.unscanned]
+    layer = hashlib.sha256(attachment.scan_text.encode()).hexdigest() if attachment.scan_text else ""
+    key = ScanCache.key(scope, attachment.sha256 + layer)
     cached = await scan_cache().get(key)
     if cached is not None:
         return cached
@@ -270,9 +314,9 @@ async def _scan_attachment(attachment, scope: str) -> list[str]:
 
         await transcriber().ready()
     started = time.monotonic()
-    text, complete = await local_work().run(attachment_text, attachment.kind, attachment.read())
+    text, unread = await local_work().run(attachment_text, attachment)
     record("scan_seconds", attachment.kind, value=time.monotonic() - started)
-    kinds = find_sensitive([text]) + ([] if complete else ["unscanned-pages"])
+    kinds = find_sensitive([text]) + ([unread] if unread else [])
     await scan_cache().put(key, kinds)
     return kinds
 
