@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -56,8 +57,24 @@ def flatten(image: Image.Image) -> Image.Image:
     return image.convert("L" if image.mode == "1" else "RGB")
 
 
+def _release_memory() -> None:
+    """Hand freed pixel buffers back to the system: glibc keeps a large image's pages in the worker
+    thread's arena otherwise, and a few big decodes leave the process hundreds of MB larger."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def image(data: bytes) -> bytes:
     """The image Gemini gets (and OCR reads): see the module docstring."""
+    try:
+        return _image(data)
+    finally:
+        _release_memory()
+
+
+def _image(data: bytes) -> bytes:
     max_side = _max_side()
     source = media.open_image(data, draft_side=max_side)
     lossy = source.format == "JPEG"

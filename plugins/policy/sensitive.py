@@ -157,28 +157,26 @@ def ocr_lines(image: Any) -> list[tuple[list, str]]:
     return [([[x / scale, y / scale] for x, y in box], text) for box, text, score in lines if score >= 0.5]
 
 
-def _qr_text(image: Any) -> tuple[str, bool]:
-    """(text of a QR code in the image, whether a QR code was seen that could not be decoded)."""
+def _qr_text(image: Any) -> str:
+    """The text of a QR code in the image, when OpenCV decodes one (its finder alone also fires on noise,
+    so a QR code it cannot decode is not judged: a known limit, docs/PRIVACY.md)."""
     import cv2
     import numpy as np
 
-    pixels = np.array(image.convert("L"))
     try:
-        text, points, _ = cv2.QRCodeDetector().detectAndDecode(pixels)
+        text, _, _ = cv2.QRCodeDetector().detectAndDecode(np.array(image.convert("L")))
     except cv2.error:
-        return "", False
-    return text or "", points is not None and not text
+        return ""
+    return text or ""
 
 
 def _ocr(image: Any) -> tuple[str, str]:
-    """(the text OCR reads in an image, plus any QR code's, "unreadable-text" when a line was read with a
-    confidence under `gateway.escalation.ocr_min_confidence` (mirrored, blurred, stylised) or a QR code
-    could not be decoded; else "")."""
+    """(the text OCR reads in an image, plus any QR code's; "unreadable-text" when a line was read with a
+    confidence under `gateway.escalation.ocr_min_confidence` (mirrored, blurred, stylised), else "")."""
     minimum = float(gateway_settings("escalation")["ocr_min_confidence"])
     lines, _ = _ocr_read(image)
-    qr, undecoded = _qr_text(image)
-    unsure = undecoded or any(score < minimum for _, _, score in lines)
-    return " ".join([*(text for _, text, _ in lines), qr]).strip(), "unreadable-text" if unsure else ""
+    unsure = any(score < minimum for _, _, score in lines)
+    return " ".join([*(text for _, text, _ in lines), _qr_text(image)]).strip(), "unreadable-text" if unsure else ""
 
 
 def _pdf_text(data: bytes) -> tuple[str, str]:
