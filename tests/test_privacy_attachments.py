@@ -368,6 +368,21 @@ def test_an_invisible_text_layer_is_still_scanned(gateway, ollama, gemini):
     assert_escalated(chat(gateway, [part], task="ocr"), gemini, ollama)
 
 
+def test_a_lying_text_layer_does_not_hide_the_page(gateway, ollama, gemini):
+    """The font's ToUnicode map turns every character into another: the text layer reads as gibberish while
+    the page shows the IBAN. The page image is what is sent, and OCR reads it."""
+    cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Lie def "
+            b"1 begincodespacerange <00> <FF> endcodespacerange 1 beginbfrange <00> <FF> <0100> endbfrange "
+            b"endcmap CMapName currentdict /CMap defineresource pop end end")
+    data = media.pdf_document([("text", f"IBAN {IBAN}")])
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    data = data.replace(font, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 99 0 R >>")
+    data = data.replace(b"xref", b"99 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\nxref" % (len(cmap), cmap))
+    assert "ES91" not in pypdfium2.PdfDocument(data)[0].get_textpage().get_text_range()  # the layer lies
+    part = {"type": "file", "file": {"file_data": media.data_uri("application/pdf", data)}}
+    assert_escalated(chat(gateway, [part], task="ocr"), gemini, ollama)
+
+
 def test_a_pdf_over_the_ocr_budget_is_strict(gateway, ollama, gemini):
     part = {"type": "file", "file": {"file_data": media.data_uri("application/pdf", media.pdf(11))}}
     assert_escalated(chat(gateway, [part], task="ocr"), gemini, ollama, reason="unscanned-content")

@@ -155,6 +155,7 @@ def pdf(data: bytes) -> SanitisedPdf | None:
         return SanitisedPdf(pdf=_image_pdf(built), pages=pages, text="\n".join(texts))
     finally:
         document.close()
+        _release_memory()
 
 
 def without_metadata(data: bytes, kind: str, detected: str) -> bytes:

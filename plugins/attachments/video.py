@@ -4,6 +4,9 @@ A local vision model takes images and text, not video: a clip becomes its transc
 keyframes spread evenly over it. Cost is bounded before anything is decoded: the declared (or
 demuxed) length against `gateway.transcription.max_audio_minutes`, the frame size against
 `gateway.attachments.max_image_pixels`, and only the chosen keyframes are decoded.
+
+The flexible scan looks closer (`scan_frames`): every frame is decoded in turn and one is kept every
+`1 / gateway.escalation.video_fps` seconds, keyframe or not, up to `video_max_frames`.
 """
 
 from __future__ import annotations
