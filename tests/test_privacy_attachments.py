@@ -393,15 +393,17 @@ def test_a_pdf_over_the_ocr_budget_is_strict(gateway, ollama, gemini):
 def _clip(fmt: str, seconds: float = 0.5, iban_from: float | None = None, fps: int = 5) -> bytes:
     """A clip with an IBAN in its metadata tags; video frames show the IBAN from `iban_from` seconds."""
     output = io.BytesIO()
-    text = np.asarray(Image.open(io.BytesIO(iban_png())).convert("RGB").resize((640, 96)))
+    page = Image.new("RGB", (640, 360), "white")
+    page.paste(Image.open(io.BytesIO(iban_png())).convert("RGB").resize((640, 94)), (0, 130))
+    text = np.asarray(page)
     with av.open(output, "w", format=fmt) as container:
         container.metadata.update({"title": f"IBAN {IBAN}", "comment": EMAIL})
         if fmt == "mp4":
             video = container.add_stream("mpeg4", rate=fps, options={"g": "1000"})  # one keyframe, at 0 s
-            video.width, video.height, video.pix_fmt = 640, 96, "yuv420p"
+            video.width, video.height, video.pix_fmt = 640, 360, "yuv420p"
             for index in range(int(seconds * fps)):
                 shown = iban_from is not None and index / fps >= iban_from
-                pixels = text if shown else np.full((96, 640, 3), 255, np.uint8)
+                pixels = text if shown else np.full((360, 640, 3), 255, np.uint8)
                 for packet in video.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
                     container.mux(packet)
             for packet in video.encode():
@@ -429,8 +431,12 @@ def test_wav_metadata_never_leaves(gateway, ollama, gemini):
 
 
 def test_video_text_between_keyframes_is_found(gateway, ollama, gemini):
-    data = _clip("mp4", seconds=6, iban_from=3.0)  # one keyframe at 0 s; the IBAN shows from 3 s on
+    data = _clip("mp4", seconds=5, iban_from=2.5)  # one keyframe at 0 s; the IBAN shows from 2.5 s on
     part = {"type": "file", "file": {"file_data": media.data_uri("video/mp4", data)}}
+    explained = httpx.post(gateway.url("/v1/route/explain"), headers=gateway.auth, timeout=180, json={
+        "model": "auto", "task": "vision", "privacy_mode": "flexible", "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "describe"}, part]}]}).json()
+    assert any("iban" in kind for kind in explained["sensitive"]), explained  # found, not merely unscanned
     assert_escalated(chat(gateway, [{"type": "text", "text": "describe"}, part], task="vision"), gemini, ollama)
 
 

@@ -173,7 +173,11 @@ def video_text(data: bytes, read_image: Callable[[bytes], tuple[str, str]]) -> t
     finally:
         audio.close()
     spoken = transcriber().transcribe(pcm, Options(use="scan")).text if pcm is not None else ""
-    read = [read_image(frame.jpeg) for frame in frames]
+    seen: dict[bytes, tuple[str, str]] = {}  # a still scene decodes to the same pixels: read them once
+    for frame in frames:
+        if frame.jpeg not in seen:
+            seen[frame.jpeg] = read_image(frame.jpeg)
+    read = list(seen.values())
     unread = "" if complete else "unscanned-frames"
     return "\n".join([as_written(spoken), *(text for text, _ in read)]), \
         unread or next((unsure for _, unsure in read if unsure), "")
