@@ -163,6 +163,8 @@ def without_metadata(data: bytes, kind: str, detected: str) -> bytes:
     no metadata: the packets the transcript and the frames were read from, nothing else."""
     import av
 
+    from plugins.attachments.transcription import undecodable
+
     muxer = MUXERS.get(detected)
     if muxer is None:
         raise GatewayError(415, f"{detected} cannot be rewritten without its metadata here.")
@@ -184,6 +186,6 @@ def without_metadata(data: bytes, kind: str, detected: str) -> bytes:
                         continue
                     packet.stream = mapping[packet.stream.index]
                     sink.mux(packet)
-    except av.FFmpegError as error:
-        raise GatewayError(415, f"The {kind} file could not be rewritten without its metadata: {error}") from None
+    except av.FFmpegError as error:  # what cannot be remuxed cannot be read either
+        raise undecodable(error) from None
     return output.getvalue()
