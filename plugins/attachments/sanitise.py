@@ -1,8 +1,9 @@
 """Flexible attachments made into exactly what is sent to Gemini, so the scan reads those very bytes.
 
-- Images: re-encoded (JPEG stays JPEG, anything else PNG), first frame only, alpha flattened onto
-  white, 16-bit greys scaled to 8-bit, at most `gateway.escalation.ocr_max_side` pixels, no metadata
-  (EXIF, XMP, ICC, PNG text chunks). OCR then reads these pixels at their own size.
+- Images: re-encoded (JPEG stays JPEG, anything else PNG), first frame only, EXIF rotation applied
+  to the pixels, alpha flattened onto white, 16-bit greys scaled to 8-bit, at most
+  `gateway.escalation.ocr_max_side` pixels, no metadata (EXIF, XMP, ICC, PNG text chunks). OCR then
+  reads these pixels at their own size.
 - PDFs: each page rendered locally (annotations and form appearances included) to a JPEG; Gemini
   gets a new PDF holding only those JPEGs, so nothing a PDF can hide (metadata, outlines, embedded
   files, hidden or lying text layers, old revisions) leaves. More pages than `ocr_max_pages` cannot
@@ -25,6 +26,9 @@ from plugins.attachments import media
 from plugins.platform.errors import GatewayError
 from plugins.platform.settings import gateway_settings
 
+ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+                5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+                8: Image.Transpose.ROTATE_90}
 SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 MUXERS = {"video/mp4": "mp4", "audio/mp4": "ipod", "video/quicktime": "mov", "video/webm": "webm",
           "video/mpeg": "mpeg", "video/x-msvideo": "avi", "video/x-flv": "flv", "video/x-ms-wmv": "asf",
@@ -78,8 +82,11 @@ def _image(data: bytes) -> bytes:
     max_side = _max_side()
     source = media.open_image(data, draft_side=max_side)
     lossy = source.format == "JPEG"
+    turn = ORIENTATIONS.get(source.getexif().get(0x0112, 1))  # EXIF goes: apply its rotation to the pixels
     if source.mode != "P" and max(source.size) >= 2 * max_side:  # shrink before any converted copy is made
         source = source.reduce(max(source.size) // max_side)
+    if turn is not None:
+        source = source.transpose(turn)
     flat = flatten(source)
     if max(flat.size) > max_side:
         flat = flat.copy() if flat is source else flat
