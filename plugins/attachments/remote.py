@@ -46,15 +46,24 @@ async def _check_host(url: str, where: str) -> None:
 
 
 async def fetch_url(url: str, where: str) -> tuple[BinaryIO, int]:
-    """(spooled body, size) of a public http(s) URL, or a 400 naming `where` when it cannot be had."""
+    """(spooled body, size) of a public http(s) URL, or a 400 naming `where` when it cannot be had
+    within `fetch.timeout_s` (the whole fetch, redirects included)."""
     settings = _settings()
     if not settings["enabled"]:
         raise GatewayError(400, f"{where}: URL attachments are not fetched here (gateway.attachments.fetch.enabled); "
                            "send the file's bytes (a data: URL or a multipart upload).", param=where)
+    try:
+        async with asyncio.timeout(float(settings["timeout_s"])):
+            return await _follow(url, where, int(settings["max_redirects"]))
+    except TimeoutError:
+        raise GatewayError(400, f"{where}: the URL did not answer within gateway.attachments.fetch.timeout_s.",
+                           param=where) from None
+
+
+async def _follow(url: str, where: str, max_redirects: int) -> tuple[BinaryIO, int]:
     limit = int(float(gateway_settings("attachments")["max_request_mb"]) * MB)
-    timeout = httpx.Timeout(float(settings["timeout_s"]))
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-        for _ in range(int(settings["max_redirects"]) + 1):
+    async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+        for _ in range(max_redirects + 1):
             await _check_host(url, where)
             try:
                 async with client.stream("GET", url) as response:
@@ -68,7 +77,7 @@ async def fetch_url(url: str, where: str) -> tuple[BinaryIO, int]:
             except httpx.HTTPError as error:
                 raise GatewayError(400, f"{where}: the URL could not be fetched ({type(error).__name__}).",
                                    param=where) from None
-    raise GatewayError(400, f"{where}: more than {settings['max_redirects']} redirects.", param=where)
+    raise GatewayError(400, f"{where}: more than {max_redirects} redirects.", param=where)
 
 
 async def _spool(response: httpx.Response, limit: int, where: str) -> tuple[BinaryIO, int]:
