@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from plugins.attachments import collect_attachments, place_as_sent, place_attachments, replace_bytes
+from plugins.attachments import collect_attachments, place_attachments, prepare_attachments, replace_bytes
 from plugins.platform.admission import local_work
 from plugins.platform.errors import GatewayError
 from plugins.platform.settings import gateway_settings
@@ -188,8 +188,11 @@ async def plan_request(
     check = _wants_escalation_check(data, headers, user_api_key_dict)
     action = sensitive_action(data, headers, user_api_key_dict)
     reject_cross_class_fallbacks(data, decision)
-    found = collect_attachments(messages)
+    found = await collect_attachments(messages)
     attachments = [attachment for _, _, attachment in found]
+    # Flexible attachments become exactly what would be sent before the scan reads them.
+    await prepare_attachments(attachments, decision.privacy,
+                              scanning=check and bool(gateway_settings("escalation")["scan_attachments"]))
     sensitive: list[str] = []
     vault: Vault | None = None
     scanned = decision.privacy == "flexible" and check
@@ -214,10 +217,7 @@ async def plan_request(
         limit_thinking(data)
     # Before anything is uploaded: the key must be allowed the group chosen for it.
     await check_group_allowed(user_api_key_dict, decision.group)
-    if surface == "chat":
-        attachments = await place_attachments(messages, found, decision.privacy, key_scope, dry_run=dry_run)
-    else:
-        place_as_sent(messages, attachments, decision.privacy)
+    attachments = await place_attachments(messages, found, decision.privacy, key_scope, dry_run, surface)
     return {
         **decision.as_metadata(),
         "surface": surface,

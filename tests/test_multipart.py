@@ -113,7 +113,9 @@ def test_small_image_is_inlined(gateway, ollama, gemini):
 
 @pytest.mark.parametrize(
     ("kind", "make", "mime"),
-    [("image", media.noisy_jpeg, "image/jpeg"), ("audio", media.mp3, "audio/mp3"), ("video", media.mp4, "video/mp4")],
+    # Images are re-encoded at most ocr_max_side (1600) large: only a noise PNG stays over the 5 MB threshold.
+    [("image", lambda size, seed: media.noisy_png(1600, seed), "image/png"), ("audio", media.mp3, "audio/mp3"),
+     ("video", media.mp4, "video/mp4")],
 )
 def test_large_files_are_uploaded_and_awaited(gateway, ollama, gemini, kind, make, mime):
     gemini.processing_polls = 2

@@ -1,15 +1,17 @@
 """One pipeline for every attachment, whichever surface it came from.
 
-Multipart uploads (`{"type": "image", "file_index": 0}`) and OpenAI JSON parts (`image_url`
-data URIs, `input_audio`, `file.file_data`) become `Attachment`s, are typed from their bytes,
-then placed: inline base64 when small, Gemini File API when large (flexible only), or
-transformed locally (strict: downscaled images, rasterised PDFs). Strict never uploads.
+Multipart uploads (`{"type": "image", "file_index": 0}`) and OpenAI JSON parts (`image_url`,
+`input_audio`, `file.file_data` / `file.file_id`: data URLs, base64, or http(s) URLs the gateway
+fetches itself; parts.py) become `Attachment`s, are typed from their bytes, made into exactly what
+will be sent (flexible: sanitise.py) so the scan reads those very bytes, then placed: inline base64
+when small, Gemini File API when large (flexible chat only), or transformed locally (strict:
+downscaled images, rasterised PDFs). Strict never uploads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import binascii
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -17,9 +19,12 @@ from typing import Any, BinaryIO
 
 from fastapi import HTTPException
 
-from plugins.attachments import media
+from plugins.attachments import media, sanitise
 from plugins.attachments.file_api import file_api
+from plugins.attachments.parts import part_source, reference_of
+from plugins.attachments.remote import fetch_url
 from plugins.platform.admission import local_work
+from plugins.platform.errors import GatewayError
 from plugins.platform.settings import gateway_settings
 from plugins.surfaces.multipart import uploaded_files
 
@@ -43,6 +48,9 @@ class Attachment:
     name: str = ""  # the client's file name, only to label a transcript
     timestamps: bool | None = None  # the part's `timestamps` option (audio/video transcripts)
     local: dict[str, Any] = field(default_factory=dict)  # what was done locally (transcript, frames), no content
+    scan_pages: list[bytes] = field(default_factory=list)  # a sanitised PDF's page images, as sent: what OCR reads
+    scan_text: str = ""  # a sanitised PDF's original text layer, scanned as well
+    unscanned: str = ""  # why the scan cannot read it all (e.g. "unscanned-pages"), which makes it strict
 
     def read(self) -> bytes:
         self.stream.seek(0)
@@ -70,47 +78,62 @@ def _attachment(stream: BinaryIO, size: int) -> Attachment:
     return Attachment(stream=stream, size=size, kind=kind, mime=mime, detected=detected, sha256=_hash(stream))
 
 
-def _decode_base64(value: str, where: str) -> bytes:
-    payload = value.split(",", 1)[1] if value.startswith("data:") else value
-    try:
-        return base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError):
-        raise HTTPException(400, f"{where} is not valid base64 data.") from None
-
-
-def _from_part(part: dict) -> Attachment | None:
-    """The attachment a content part carries, or None for text and by-reference parts."""
+async def _from_part(part: dict, where: str) -> Attachment | None:
+    """The attachment a content part carries (its bytes fetched or decoded), or None for text and
+    File API references."""
     kind = part.get("type")
     if kind in SEED_PART_TYPES and "file_index" in part:
         files = uploaded_files.get()
         if not files:
             raise HTTPException(400, "file_index parts need a multipart request carrying 'files'.")
-        if part["file_index"] >= len(files):
-            raise HTTPException(400, f"file_index {part['file_index']} out of range ({len(files)} files).")
-        upload = files[part["file_index"]]
+        index = part["file_index"]
+        if not isinstance(index, int) or not 0 <= index < len(files):
+            raise HTTPException(400, f"file_index {index!r} out of range ({len(files)} files).")
+        upload = files[index]
         return _attachment(upload.file, upload.size or 0)
-    if kind in SEED_PART_TYPES and not isinstance(part.get(kind), dict):
-        raise HTTPException(400, f"Content part of type {kind!r} needs a file_index.")
-    if kind == "image_url":
-        url = (part.get("image_url") or {}).get("url", "") if isinstance(part.get("image_url"), dict) else ""
-        if url.startswith("data:"):
-            data = _decode_base64(url, "image_url data URI")
-            return _attachment(io.BytesIO(data), len(data))
-    if kind == "input_audio":
-        data = _decode_base64(str((part.get("input_audio") or {}).get("data", "")), "input_audio data")
-        return _attachment(io.BytesIO(data), len(data))
-    if kind == "file" and isinstance(part.get("file"), dict) and part["file"].get("file_data"):
-        data = _decode_base64(str(part["file"]["file_data"]), "file.file_data")
-        return _attachment(io.BytesIO(data), len(data))
-    return None
+    source = part_source(part, where)
+    if source is None or source.kind == "reference":
+        return None
+    if source.kind == "url":
+        stream, size = await fetch_url(source.url, where)
+        return _attachment(stream, size)
+    return _attachment(io.BytesIO(source.data), len(source.data))
 
 
-def replace_bytes(attachment: Attachment, data: bytes) -> None:
-    """Swap an attachment's content for a locally transformed copy (a redacted image or PDF)."""
+def replace_bytes(attachment: Attachment, data: bytes, keep_type: bool = False) -> None:
+    """Swap an attachment's content for a locally transformed copy (sanitised, redacted); `keep_type`
+    for a remuxed clip whose container sniffs differently (an M4A reads as MP4 video)."""
     attachment.stream = io.BytesIO(data)
     attachment.size = len(data)
-    attachment.kind, attachment.mime, attachment.detected = media.detect_type(attachment.stream)
+    if not keep_type:
+        attachment.kind, attachment.mime, attachment.detected = media.detect_type(attachment.stream)
     attachment.sha256 = _hash(attachment.stream)
+
+
+async def _sanitise(attachment: Attachment, scanning: bool) -> None:
+    if attachment.kind == "image":
+        replace_bytes(attachment, await local_work().run(sanitise.image, attachment.read()))
+    elif attachment.kind == "pdf" and scanning:
+        document = await local_work().run(sanitise.pdf, attachment.read())
+        if document is None:
+            attachment.unscanned = "unscanned-pages"
+            return
+        replace_bytes(attachment, document.pdf)
+        attachment.scan_pages, attachment.scan_text = document.pages, document.text
+        attachment.local = {"pages": len(document.pages), "sent_as": "page images"}
+    elif attachment.kind in ("audio", "video"):
+        clean = await local_work().run(sanitise.without_metadata, attachment.read(), attachment.kind,
+                                       attachment.detected)
+        replace_bytes(attachment, clean, keep_type=True)
+
+
+async def prepare_attachments(attachments: list[Attachment], privacy: str, scanning: bool) -> None:
+    """Flexible: turn each attachment into exactly what will be sent, before the scan reads it. Images
+    are re-encoded (first frame, metadata gone, flattened, at most `escalation.ocr_max_side`); audio and
+    video lose their container metadata; PDFs (when scanned) become page images. Strict sends nothing
+    out and keeps its own local transforms."""
+    if privacy == "flexible" and attachments:
+        await asyncio.gather(*(_sanitise(attachment, scanning) for attachment in attachments))
 
 
 def _data_uri(mime: str, data: bytes) -> str:
@@ -185,24 +208,22 @@ async def _place_flexible(attachments: list[Attachment], settings: dict, key_sco
 
 
 def _reject_remote_references(part: dict) -> None:
-    file: dict = part["file"] if isinstance(part.get("file"), dict) else {}
-    if part.get("type") == "file" and file.get("file_id"):
+    if reference_of(part):
         raise HTTPException(422, "privacy_mode=strict cannot use a cloud file_id; send the file itself.")
 
 
-def place_as_sent(messages: Any, attachments: list[Attachment], privacy: str) -> None:
-    """Attachments a surface forwards as the client wrote them (Responses input): strict takes only
-    images (sent to the local model as they are) and never a reference to a cloud file."""
-    for message in messages if isinstance(messages, list) else []:
-        content = message.get("content") if isinstance(message, dict) else None
-        for part in content if isinstance(content, list) and privacy == "strict" else []:
-            if isinstance(part, dict):
-                _reject_remote_references(part)
+def _place_responses(attachments: list[Attachment], privacy: str, settings: dict) -> None:
+    """The Responses API: strict takes images only; flexible sends every file inline (LiteLLM's bridge
+    to chat drops the MIME type a File API reference needs), so the whole must fit one request."""
     for attachment in attachments:
         if privacy == "strict" and attachment.kind != "image":
             raise HTTPException(422, f"privacy_mode=strict: the Responses API takes images only for local models; "
                                 f"send {attachment.kind} files to /v1/chat/completions, which prepares them locally.")
-        attachment.placement = "local" if privacy == "strict" else "inline"
+    if privacy != "strict" and sum(item.size for item in attachments) * 4 / 3 > \
+            float(settings["inline_request_limit_mb"]) * MB:
+        raise GatewayError(413, "The Responses API sends files inline and these exceed "
+                           "gateway.attachments.inline_request_limit_mb; send large files to /v1/chat/completions, "
+                           "which uploads them to the Gemini File API.", param="input")
 
 
 Found = list[tuple[list, int, Attachment]]  # (content list, position in it, attachment)
@@ -219,13 +240,15 @@ def _label(part: dict) -> tuple[str, bool | None]:
     return str(name or "")[:200], flag if isinstance(flag, bool) else None
 
 
-def collect_attachments(messages: Any) -> Found:
-    """Every attachment in `messages`, typed from its bytes, with where it sits."""
+async def collect_attachments(messages: Any) -> Found:
+    """Every attachment in `messages` (any role, tool results included), typed from its bytes, with
+    where it sits; a part whose file cannot be had is a 400 naming it."""
     found: Found = []
-    for message in messages if isinstance(messages, list) else []:
+    for index, message in enumerate(messages if isinstance(messages, list) else []):
         content = message.get("content") if isinstance(message, dict) else None
         for position, part in enumerate(content if isinstance(content, list) else []):
-            attachment = _from_part(part) if isinstance(part, dict) else None
+            where = f"messages[{index}].content[{position}]"
+            attachment = await _from_part(part, where) if isinstance(part, dict) else None
             if attachment and isinstance(content, list):
                 attachment.name, attachment.timestamps = _label(part)
                 found.append((content, position, attachment))
@@ -233,9 +256,11 @@ def collect_attachments(messages: Any) -> Found:
 
 
 async def place_attachments(
-    messages: Any, found: Found, privacy: str, key_scope: str, dry_run: bool = False
+    messages: Any, found: Found, privacy: str, key_scope: str, dry_run: bool = False, surface: str = "chat"
 ) -> list[Attachment]:
     """Rewrite every attachment part of `messages` in place for its destination; returns them all.
+    A part that came from a Responses input is written back there too (what the scan read is what
+    is forwarded).
 
     With `dry_run`, only decide where each would go: nothing is uploaded and `messages` is untouched.
     """
@@ -247,13 +272,21 @@ async def place_attachments(
                 if isinstance(part, dict):
                     _reject_remote_references(part)
     attachments = [attachment for _, _, attachment in found]
+    if surface == "responses":
+        _place_responses(attachments, privacy, settings)
     if privacy == "strict":
         for attachment in attachments:
             await _place_strict(attachment, settings, dry_run)
+    elif surface == "responses":
+        for attachment in attachments:
+            attachment.placement, attachment.parts = "inline", [] if dry_run else [_inline_part(attachment)]
     else:
         await _place_flexible(attachments, settings, key_scope, dry_run)
     if dry_run:
         return attachments
     for content, position, attachment in reversed(found):
+        write_back = getattr(content[position], "write_back", None)
+        if write_back is not None:
+            write_back(attachment.parts)
         content[position : position + 1] = attachment.parts
     return attachments

@@ -18,7 +18,6 @@ ACCEPTED_TYPES: dict[str, tuple[str, str]] = {
     "image/jpeg": ("image", "image/jpeg"),
     "image/png": ("image", "image/png"),
     "image/webp": ("image", "image/webp"),
-    "image/heic": ("image", "image/heic"),
     "image/gif": ("image", "image/png"),
     "image/bmp": ("image", "image/png"),
     "image/tiff": ("image", "image/png"),

@@ -4,6 +4,9 @@ A local vision model takes images and text, not video: a clip becomes its transc
 keyframes spread evenly over it. Cost is bounded before anything is decoded: the declared (or
 demuxed) length against `gateway.transcription.max_audio_minutes`, the frame size against
 `gateway.attachments.max_image_pixels`, and only the chosen keyframes are decoded.
+
+The flexible scan looks closer (`scan_frames`): every frame is decoded in turn and one is kept every
+`1 / gateway.escalation.video_fps` seconds, keyframe or not, up to `video_max_frames`.
 """
 
 from __future__ import annotations
@@ -119,12 +122,65 @@ def read_video(data: bytes, count: int | None = None) -> Video:
     return Video(duration=max(duration, 0.0 if pcm is None else pcm.size / 16000), frames=tuple(frames), pcm=pcm)
 
 
-def video_text(data: bytes, read_image: Callable[[bytes], str]) -> str:
+def scan_frames(data: bytes, fps: float, max_frames: int) -> tuple[list[Frame], bool]:
+    """Frames `1 / fps` seconds apart over the whole clip (each decoded frame is looked at in turn), at
+    most `gateway.escalation.ocr_max_side` large; False when the clip needs more than `max_frames`."""
+    import av
+
+    max_pixels = int(gateway_settings("attachments")["max_image_pixels"])
+    max_side = int(gateway_settings("escalation")["ocr_max_side"])
+    limit = max_seconds()
+    frames: list[Frame] = []
+    container = open_container(data)
+    try:
+        declared = declared_seconds(container)
+        if declared and declared > limit:
+            raise too_long(declared, limit)
+        if not container.streams.video:
+            return [], True
+        stream = container.streams.video[0]
+        if stream.codec_context.width * stream.codec_context.height > max_pixels:
+            raise GatewayError(413, f"Video frames of {stream.codec_context.width}x{stream.codec_context.height}"
+                               f" pixels exceed gateway.attachments.max_image_pixels ({max_pixels}).")
+        stream.thread_type = "AUTO"
+        due = float("-inf")
+        for frame in container.decode(stream):
+            seconds = float(frame.time or 0.0)
+            if seconds > limit:
+                raise too_long(seconds, limit)
+            if seconds + 1e-6 < due:
+                continue
+            if len(frames) >= max_frames:
+                return frames, False
+            frames.append(Frame(seconds, _jpeg(frame, max_side, 92)))
+            due = seconds + 1.0 / fps
+    except av.FFmpegError as error:
+        raise undecodable(error) from None
+    finally:
+        container.close()
+    return frames, True
+
+
+def video_text(data: bytes, read_image: Callable[[bytes], tuple[str, str]]) -> tuple[str, str]:
     """What a video says and shows, for the sensitive-data scan: its transcript and the text `read_image`
-    (OCR) finds on its keyframes."""
-    video = read_video(data)
-    spoken = transcriber().transcribe(video.pcm, Options(use="scan")).text if video.pcm is not None else ""
-    return "\n".join([as_written(spoken), *(read_image(frame.jpeg) for frame in video.frames)])
+    (OCR) finds on frames taken every `1 / gateway.escalation.video_fps` seconds; the second value says
+    why part of it could not be read ("unscanned-frames": more than `video_max_frames` were needed)."""
+    settings = gateway_settings("escalation")
+    frames, complete = scan_frames(data, float(settings["video_fps"]), int(settings["video_max_frames"]))
+    audio = open_container(data)
+    try:
+        pcm = pcm_of(audio, max_seconds())
+    finally:
+        audio.close()
+    spoken = transcriber().transcribe(pcm, Options(use="scan")).text if pcm is not None else ""
+    seen: dict[bytes, tuple[str, str]] = {}  # a still scene decodes to the same pixels: read them once
+    for frame in frames:
+        if frame.jpeg not in seen:
+            seen[frame.jpeg] = read_image(frame.jpeg)
+    read = list(seen.values())
+    unread = "" if complete else "unscanned-frames"
+    return "\n".join([as_written(spoken), *(text for text, _ in read)]), \
+        unread or next((unsure for _, unsure in read if unsure), "")
 
 
 def _image_part(jpeg: bytes) -> dict:

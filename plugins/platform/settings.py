@@ -34,11 +34,13 @@ DEFAULTS: dict[str, Any] = {
                      "poll_max_s": 5},
         "strict": {"accepts": ["image", "pdf", "audio", "video"], "max_image_side": 1536, "max_image_mb": 4,
                    "jpeg_quality": 90, "pdf_dpi": 150, "pdf_max_pages": 20},
+        "fetch": {"enabled": True, "timeout_s": 10, "max_redirects": 3, "private_hosts": False},
     },
     "escalation": {
         "enabled": True, "action": "escalate", "litellm_patterns": [], "patterns": ANY, "keywords": [],
         "scan_attachments": True,
-        "ocr_max_side": 1600, "ocr_max_pages": 5, "max_pages": 200, "scan_timeout_s": 60, "scan_cache_s": 3600,
+        "ocr_max_side": 1600, "ocr_max_pages": 10, "ocr_min_confidence": 0.5, "video_fps": 1, "video_max_frames": 60,
+        "max_pages": 200, "scan_timeout_s": 60, "scan_cache_s": 3600,
         "override_key_aliases": [],
     },
     "transcription": {

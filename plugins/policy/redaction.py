@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugins.attachments import reading
 from plugins.platform.settings import gateway_settings
 from plugins.policy import detect, outgoing, sensitive
 
@@ -127,7 +128,7 @@ def _black_out(image: Any, vault: Vault, where: str) -> Any:
 
     image = image.convert("RGB")
     draw = ImageDraw.Draw(image)
-    for box, text in sensitive.ocr_lines(image):
+    for box, text in reading.ocr_lines(image):
         for start, end, kind in _spans(text):
             vault.placeholder(kind, text[start:end].strip())
         if _spans(text) or sensitive.find_sensitive([text]):
@@ -135,7 +136,7 @@ def _black_out(image: Any, vault: Vault, where: str) -> Any:
             region = [int(min(xs)) - 2, int(min(ys)) - 2, int(max(xs)) + 2, int(max(ys)) + 2]
             draw.rectangle(region, fill="black")
             vault.boxes.append({"where": where, "box": region})
-    if sensitive.find_sensitive([" ".join(text for _, text in sensitive.ocr_lines(image))]):
+    if sensitive.find_sensitive([" ".join(text for _, text in reading.ocr_lines(image))]):
         raise RedactionUncertain(f"{where}: a value is still readable after blackout")
     return image
 

@@ -1,11 +1,8 @@
 """Find sensitive data in a request, in its text and inside its images, PDFs, audio and video.
 
-Patterns come from LiteLLM's content-filter guardrail library (emails, phones, IBANs, card
-numbers, ...) plus patterns and keywords configured in `gateway.escalation`; matches that carry
-a checksum (cards: Luhn, IBAN: mod 97, Spanish DNI/NIE: check letter) must pass it. Images and
-PDFs are read locally (PDF text layer, else OCR with RapidOCR), audio is transcribed locally
-(faster-whisper) and video is its transcript plus OCR of its keyframes, so no attachment leaves
-the machine to be inspected.
+The detectors (patterns, checksums, the spellings they see) are in `policy/detect.py`; the readers of
+images, PDFs, audio and video in `attachments/reading.py`. Here: the scan of one request, text off the
+event loop and attachments in the local-work pool, with verdicts cached per key and content.
 """
 
 from __future__ import annotations
@@ -18,16 +15,14 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import HTTPException
-
-from plugins.attachments import media
+from plugins.attachments import reading
 from plugins.platform.admission import local_work
 from plugins.platform.metrics import record
 from plugins.platform.settings import gateway_settings
 from plugins.policy.detect import ScanTimeout, find_sensitive
 
 # Reasons that make a request strict because part of it could not be read.
-UNSCANNED = ("unscanned-pages", "scan-incomplete")
+UNSCANNED = ("unscanned-pages", "scan-incomplete", "unreadable-text", "unscanned-frames")
 # Fields of a content part that hold an attachment's bytes (read as a file, not as text).
 PAYLOAD_KEYS = ("url", "image_url", "data", "file_data", "file_url")
 
@@ -52,80 +47,6 @@ async def find_sensitive_off_loop(texts: list[str], timeout_s: float | None = No
         return await asyncio.to_thread(find_sensitive, texts, time.monotonic() + timeout)
     except ScanTimeout:
         return ["scan-incomplete"]
-
-
-@functools.lru_cache(maxsize=1)
-def _ocr_engine():
-    from rapidocr_onnxruntime import RapidOCR
-
-    return RapidOCR()
-
-
-def ocr_lines(image: Any) -> list[tuple[list, str]]:
-    """(box in the image's own pixels, text) of every line OCR reads; the image is read at most
-    `ocr_max_side` large."""
-    import numpy as np
-
-    max_side = int(gateway_settings("escalation")["ocr_max_side"])
-    scale = min(1.0, max_side / max(image.size))
-    small = image.convert("RGB")
-    if scale < 1:
-        small = small.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
-    result, _ = _ocr_engine()(np.array(small))
-    return [([[x / scale, y / scale] for x, y in line[0]], line[1]) for line in result or []]
-
-
-def _ocr(image: Any) -> str:
-    return " ".join(text for _, text in ocr_lines(image))
-
-
-def _pdf_text(data: bytes) -> tuple[str, bool]:
-    """Every page's text layer, plus OCR of the pages that hold images; False when pages went unread."""
-    import pypdfium2
-    import pypdfium2.raw as pdfium_c
-
-    settings = gateway_settings("escalation")
-    max_side = int(settings["ocr_max_side"])
-    ocr_budget = int(settings["ocr_max_pages"])
-    try:
-        document = pypdfium2.PdfDocument(data)
-    except pypdfium2.PdfiumError as error:
-        raise HTTPException(400, f"PDF could not be opened for the sensitive-data check: {error}") from None
-    try:
-        if len(document) > int(settings["max_pages"]):
-            return "", False
-        texts, complete = [], True
-        for page in document:
-            texts.append(page.get_textpage().get_text_range())
-            if not any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4)) and \
-                    texts[-1].strip():
-                continue  # a text-only page: its text layer is all it says
-            if ocr_budget <= 0:
-                complete = False
-                break
-            ocr_budget -= 1
-            texts.append(_ocr(media.render_page(page, 2.0, max_side)))
-        return "\n".join(texts), complete
-    finally:
-        document.close()
-
-
-def attachment_text(kind: str, data: bytes) -> tuple[str, bool]:
-    """(text read locally from an image, a PDF, audio or video, whether all of it could be read)."""
-    max_side = int(gateway_settings("escalation")["ocr_max_side"])
-    if kind == "image":
-        return _ocr(media.open_image(data, draft_side=max_side)), True
-    if kind == "pdf":
-        return _pdf_text(data)
-    if kind == "audio":
-        from plugins.attachments.transcription import Options, as_written, transcriber
-
-        return as_written(transcriber().transcribe(data, Options(use="scan")).text), True
-    if kind == "video":
-        from plugins.attachments.video import video_text
-
-        return video_text(data, lambda jpeg: _ocr(media.open_image(jpeg, draft_side=max_side))), True
-    return "", True
 
 
 class ScanCache:
@@ -185,7 +106,10 @@ def scan_cache() -> ScanCache:
 
 
 async def _scan_attachment(attachment, scope: str) -> list[str]:
-    key = ScanCache.key(scope, attachment.sha256)
+    if attachment.unscanned:  # could not be prepared for a full read (e.g. a PDF over the OCR budget)
+        return [attachment.unscanned]
+    layer = hashlib.sha256(attachment.scan_text.encode()).hexdigest() if attachment.scan_text else ""
+    key = ScanCache.key(scope, attachment.sha256 + layer)
     cached = await scan_cache().get(key)
     if cached is not None:
         return cached
@@ -194,9 +118,9 @@ async def _scan_attachment(attachment, scope: str) -> list[str]:
 
         await transcriber().ready()
     started = time.monotonic()
-    text, complete = await local_work().run(attachment_text, attachment.kind, attachment.read())
+    text, unread = await local_work().run(reading.attachment_text, attachment)
     record("scan_seconds", attachment.kind, value=time.monotonic() - started)
-    kinds = await find_sensitive_off_loop([text]) + ([] if complete else ["unscanned-pages"])
+    kinds = await find_sensitive_off_loop([text]) + ([unread] if unread else [])
     await scan_cache().put(key, kinds)
     return kinds
 

@@ -1,0 +1,97 @@
+"""http(s) attachment URLs, fetched by the gateway itself so their bytes are typed, scanned and sent
+like an upload (LiteLLM would fetch them and send them to Gemini inline, unread).
+
+Bounded: `gateway.attachments.fetch` sets the timeout, the redirects followed and whether private
+addresses (loopback, RFC 1918, link-local such as cloud metadata) may be fetched; the body is read up
+to `gateway.attachments.max_request_mb` into a spooled temporary file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import tempfile
+from typing import BinaryIO, cast
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from plugins.platform.errors import GatewayError
+from plugins.platform.settings import gateway_settings
+
+MB = 1024 * 1024
+
+
+def _settings() -> dict:
+    return gateway_settings("attachments")["fetch"] or {}
+
+
+async def _check_host(url: str, where: str) -> None:
+    """Refuse what is not http(s), and (unless allowed) hosts that resolve to a private address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise GatewayError(400, f"{where}: only http(s) URLs (or data: URLs) are fetched.", param=where)
+    if _settings()["private_hosts"]:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except OSError:
+        raise GatewayError(400, f"{where}: the host {parts.hostname!r} could not be resolved.", param=where) from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise GatewayError(400, f"{where}: {parts.hostname!r} is a private address; the gateway fetches only "
+                               "public URLs (gateway.attachments.fetch.private_hosts).", param=where)
+
+
+async def fetch_url(url: str, where: str) -> tuple[BinaryIO, int]:
+    """(spooled body, size) of a public http(s) URL, or a 400 naming `where` when it cannot be had
+    within `fetch.timeout_s` (the whole fetch, redirects included)."""
+    settings = _settings()
+    if not settings["enabled"]:
+        raise GatewayError(400, f"{where}: URL attachments are not fetched here (gateway.attachments.fetch.enabled); "
+                           "send the file's bytes (a data: URL or a multipart upload).", param=where)
+    try:
+        async with asyncio.timeout(float(settings["timeout_s"])):
+            return await _follow(url, where, int(settings["max_redirects"]))
+    except TimeoutError:
+        raise GatewayError(400, f"{where}: the URL did not answer within gateway.attachments.fetch.timeout_s.",
+                           param=where) from None
+
+
+async def _follow(url: str, where: str, max_redirects: int) -> tuple[BinaryIO, int]:
+    limit = int(float(gateway_settings("attachments")["max_request_mb"]) * MB)
+    async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+        for _ in range(max_redirects + 1):
+            await _check_host(url, where)
+            try:
+                async with client.stream("GET", url) as response:
+                    if response.is_redirect and response.headers.get("location"):
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    if response.status_code != 200:
+                        raise GatewayError(400, f"{where}: fetching the URL answered HTTP {response.status_code}.",
+                                           param=where)
+                    return await _spool(response, limit, where)
+            except httpx.HTTPError as error:
+                raise GatewayError(400, f"{where}: the URL could not be fetched ({type(error).__name__}).",
+                                   param=where) from None
+    raise GatewayError(400, f"{where}: more than {max_redirects} redirects.", param=where)
+
+
+async def _spool(response: httpx.Response, limit: int, where: str) -> tuple[BinaryIO, int]:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise GatewayError(413, f"{where}: the file is larger than gateway.attachments.max_request_mb.", param=where)
+    body = cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=8 * MB))  # noqa: SIM115 - the Attachment owns it
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            body.close()
+            raise GatewayError(413, f"{where}: the file is larger than gateway.attachments.max_request_mb.",
+                               param=where)
+        body.write(chunk)
+    body.seek(0)
+    return body, size
