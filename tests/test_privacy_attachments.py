@@ -107,7 +107,7 @@ def test_a_text_file_is_refused(gateway, ollama, gemini, field):
     ({"type": "image_url", "image_url": {"url": "ftp://files.example/iban.png"}}, "content[1].image_url"),
     ({"type": "file", "file": {"file_id": "my-invoice-" + IBAN}}, "content[1].file.file_id"),
     ({"type": "file", "file": {"file_id": "files/abc", "file_data": "aGk="}}, "exactly one of file_data or file_id"),
-    ({"type": "image", "image": {"url": "data:image/png;base64,AAAA"}}, "needs a file_index"),
+    ({"type": "image", "image": {"url": "data:image/png;base64,AAAA"}}, "content[1].image"),  # the allowlist
 ])
 def test_unreadable_file_shapes_are_refused(gateway, ollama, gemini, part, field):
     assert_refused(chat(gateway, [{"type": "text", "text": "read it"}, part]), gemini, 400, field)
