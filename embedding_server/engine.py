@@ -22,7 +22,7 @@ from embedding_server.batcher import MicroBatcher
 from embedding_server.device import Runtime, apply_runtime, resolve_runtime
 from embedding_server.errors import InvalidInput, ModelUnavailable, UnknownModel
 from embedding_server.inputs import RawInput, classify_inputs
-from embedding_server.models import EmbeddingModel, family_of, require_weights
+from embedding_server.models import EmbeddingModel, family_of, require_weights, weights_present
 from embedding_server.settings import EmbeddingSettings, ModelSpec
 
 
@@ -98,6 +98,17 @@ class ModelSlot:
         if load is None or not load.done() or load.exception() is None:
             return None
         return str(load.exception())
+
+    @property
+    def state(self) -> str:
+        """loaded | loading | failed | not loaded (lazy, weights here) | missing (lazy, weights not here)."""
+        if self.model is not None:
+            return "loaded"
+        if self.load_error:
+            return "failed"
+        if self._load is not None:
+            return "loading"
+        return "not loaded" if weights_present(self.spec.source) else "missing"
 
     def _run_batch(self, modality: str, items: list[Any]) -> list[tuple[np.ndarray, int]]:
         assert self.model is not None

@@ -26,6 +26,7 @@ import numpy as np
 from plugins.platform.errors import GatewayError
 from plugins.platform.metrics import record
 from plugins.platform.settings import gateway_settings
+from plugins.platform.whisper_source import resolve_source, whisper_present
 
 SAMPLE_RATE = 16000  # what Whisper takes
 DOWNLOAD_HINT = "run scripts/download_models transcription (or set gateway.transcription.source to a model directory)"
@@ -187,41 +188,6 @@ def resolve_placement(device: str, compute_type: str) -> tuple[str, int, str]:
     return kind, int(index or 0), chosen
 
 
-def whisper_repo(name: str) -> str:
-    """The hub repo faster-whisper fetches for a model name ("small" -> Systran/faster-whisper-small), read
-    from its `_MODELS` table without importing it (importing faster_whisper loads CTranslate2 and PyAV)."""
-    if "/" in name:
-        return name
-    import ast
-    import importlib.util
-
-    spec = importlib.util.find_spec("faster_whisper")
-    folder = (spec.submodule_search_locations or [""])[0] if spec else ""
-    source = (Path(folder) / "utils.py").read_text() if folder else ""
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_MODELS" for t in node.targets):
-            return ast.literal_eval(node.value).get(name, name)
-    return name
-
-
-def whisper_present(source: str) -> bool:
-    """Whether the model can load: a local directory, or (offline, as scripts/serve runs) a hub model already
-    in the cache; online, faster-whisper may still download it."""
-    local = Path(source).expanduser()
-    if local.is_dir():
-        return True
-    if source.startswith(("/", ".", "~")):
-        return False
-    from huggingface_hub import constants, try_to_load_from_cache
-
-    if not constants.HF_HUB_OFFLINE:
-        return True
-    try:
-        return isinstance(try_to_load_from_cache(whisper_repo(source), "model.bin"), str)
-    except ValueError:  # not a valid hub id
-        return False
-
-
 class Transcriber:
     """The configured Whisper model: loaded once (retried after a failure), used from the local-work pool."""
 
@@ -244,7 +210,7 @@ class Transcriber:
             return load
 
     def _load_model(self) -> Any:
-        source = str(self.settings["source"])
+        source = resolve_source(str(self.settings["source"]), str(self.settings["device"]))
         try:
             if not whisper_present(source):  # checked before faster_whisper is imported: nothing loads for nothing
                 raise FileNotFoundError(f"{source} is not downloaded")
@@ -264,6 +230,17 @@ class Transcriber:
                                "video are never sent elsewhere to be transcribed.", code="model_unavailable") from None
         self.model = model
         return model
+
+    @property
+    def state(self) -> str:
+        """loaded | loading | failed | not loaded (lazy, model here) | missing (lazy, model not here)."""
+        load = self._load
+        if self.model is not None:
+            return "loaded"
+        if load is not None:
+            return "failed" if load.done() else "loading"
+        source = resolve_source(str(self.settings["source"]), str(self.settings["device"]))
+        return "not loaded" if whisper_present(source) else "missing"
 
     async def ready(self) -> Any:
         """The loaded model, waiting for the load without blocking the event loop; 503 when it cannot load."""
@@ -334,7 +311,8 @@ def transcriber() -> Transcriber:
 
 def model_label() -> str:
     """The configured model as clients and logs see it: its name, or its directory's name (never a path)."""
-    source = str(gateway_settings("transcription")["source"])
+    settings = gateway_settings("transcription")
+    source = resolve_source(str(settings["source"]), str(settings["device"]))
     return Path(source).expanduser().name if Path(source).expanduser().is_dir() else source
 
 
