@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -96,11 +96,11 @@ def undecodable(error: Any) -> GatewayError:
     return GatewayError(400, f"The file could not be decoded as audio or video: {error}", param="file")
 
 
-def open_container(data: bytes) -> Any:
+def open_container(data: bytes | BinaryIO) -> Any:
     import av
 
     try:
-        return av.open(io.BytesIO(data), mode="r")
+        return av.open(io.BytesIO(data) if isinstance(data, bytes) else data, mode="r")
     except (av.FFmpegError, ValueError, OSError, UnicodeDecodeError) as error:
         raise undecodable(error) from None
 
@@ -147,19 +147,7 @@ def pcm_of(container: Any, limit: float) -> np.ndarray | None:
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)
 
 
-def decode_pcm(data: bytes, limit: float | None = None) -> np.ndarray:
-    """An audio file's samples for Whisper; 400 when it holds no decodable audio, 413 when too long."""
-    container = open_container(data)
-    try:
-        pcm = pcm_of(container, max_seconds() if limit is None else limit)
-    finally:
-        container.close()
-    if pcm is None or not pcm.size:
-        raise GatewayError(400, "The file holds no decodable audio.", param="file")
-    return pcm
-
-
-def probe_seconds(data: bytes) -> float | None:
+def probe_seconds(data: bytes | BinaryIO) -> float | None:
     """The declared length of a media file, for plans (explain); 413 when over the limit."""
     container = open_container(data)
     try:
@@ -199,6 +187,7 @@ class Transcriber:
         self._load: concurrent.futures.Future | None = None
         self._failed_at = 0.0
         self._recent: dict[str, tuple[float, concurrent.futures.Future]] = {}
+        self.scan_speed: float | None = None  # audio seconds transcribed per second, measured by long scans
 
     def start_loading(self) -> concurrent.futures.Future:
         with self._lock:
@@ -250,10 +239,15 @@ class Transcriber:
         """The same, from a worker thread."""
         return self.model if self.model is not None else self.start_loading().result()
 
-    def transcribe(self, data: bytes | np.ndarray, options: Options) -> Transcript:
-        """Decode (bounded) and transcribe, in the calling worker thread. The same bytes and options within
-        RECENT_S reuse the first result, even while it is still being computed."""
-        digest = hashlib.sha256(np.ascontiguousarray(data).data if isinstance(data, np.ndarray) else data)
+    def transcribe(self, data: bytes | BinaryIO | np.ndarray, options: Options) -> Transcript:
+        """Decode (bounded, a window at a time) and transcribe, in the calling worker thread. The same bytes
+        and options within RECENT_S reuse the first result, even while it is still being computed."""
+        if isinstance(data, (bytes, np.ndarray)):
+            digest = hashlib.sha256(np.ascontiguousarray(data).data if isinstance(data, np.ndarray) else data)
+        else:  # a spooled upload, hashed a megabyte at a time
+            digest, _ = hashlib.sha256(), data.seek(0)
+            while chunk := data.read(1 << 20):
+                digest.update(chunk)
         chosen = (options.language, options.prompt, options.temperature, options.task, options.words)
         digest.update(repr(chosen).encode())
         key = digest.hexdigest()
@@ -278,29 +272,69 @@ class Transcriber:
         entry[1].set_result(transcript)
         return transcript
 
-    def _run(self, data: bytes | np.ndarray, options: Options) -> Transcript:
-        model = self.loaded()
-        pcm = data if isinstance(data, np.ndarray) else decode_pcm(data)
-        started = time.monotonic()
+    def _kwargs(self, options: Options) -> dict[str, Any]:
         language = options.language or str(self.settings["language"] or "auto")
         kwargs: dict[str, Any] = {"language": None if language == "auto" else language, "task": options.task,
                                   "beam_size": int(self.settings["beam_size"]), "initial_prompt": options.prompt,
                                   "word_timestamps": options.words, "vad_filter": bool(self.settings["vad"])}
         if options.temperature is not None:
             kwargs["temperature"] = options.temperature
+        return kwargs
+
+    def scan(self, stream: BinaryIO, deadline: float) -> tuple[str, bool]:
+        """(text for the sensitive-data patterns, whether all of it was heard) of an uploaded file, read from
+        its spooled stream: short audio whole (its transcript is reused if the request turns strict), long
+        audio a window at a time until `deadline` (plugins.attachments.audio_windows)."""
+        from plugins.attachments.audio_windows import WINDOW_S, AudioWindows, scan_windows
+
+        options = Options(use="scan")
+        with AudioWindows(stream, max_seconds()) as windows:
+            short = windows.declared is not None and windows.declared <= WINDOW_S
+            if not short:
+                started = time.monotonic()
+                texts, complete, audio_s, spent = scan_windows(self.loaded(), windows, self._kwargs(options),
+                                                               deadline, self.scan_speed)
+        if short:
+            return as_written(self.transcribe(stream, options).text), True
+        if audio_s and spent:
+            self.scan_speed = audio_s / spent
+            record("transcription_audio_seconds", options.use, value=audio_s)
+            record("transcription_seconds", options.use, value=time.monotonic() - started)
+        return as_written(" ".join(texts)), complete
+
+    def _run(self, data: bytes | BinaryIO | np.ndarray, options: Options) -> Transcript:
+        """Samples as they are; a file a window at a time (audio_windows), its segments stitched at the
+        middle of each overlap, so a long recording never sits in memory decoded whole."""
+        from plugins.attachments.audio_windows import OVERLAP_S, AudioWindows
+
+        model, started, kwargs = self.loaded(), time.monotonic(), self._kwargs(options)
+        if isinstance(data, np.ndarray):
+            windows: Any = [(0.0, data)]
+        else:
+            windows = AudioWindows(io.BytesIO(data) if isinstance(data, bytes) else data, max_seconds())
+        kept: list[Segment] = []
+        language, duration = "", 0.0
         try:
-            generated, info = model.transcribe(pcm, **kwargs)
-            segments = tuple(Segment(s.start, s.end, s.text, tuple(s.tokens), s.avg_logprob, s.no_speech_prob,
-                                     s.compression_ratio, s.temperature or 0.0,
-                                     tuple((w.word, w.start, w.end) for w in s.words or []))
-                             for s in generated)
-        except ValueError as error:  # e.g. an unknown language code
-            raise GatewayError(400, f"Transcription refused: {error}", param="language") from None
-        duration = pcm.size / SAMPLE_RATE
+            for start, pcm in windows:
+                seam = start + OVERLAP_S / 2 if start else 0.0  # this window's text starts here
+                kept = [segment for segment in kept if segment.start < seam]
+                try:
+                    generated, info = model.transcribe(pcm, **kwargs)
+                    kept += [Segment(start + s.start, start + s.end, s.text, tuple(s.tokens), s.avg_logprob,
+                                     s.no_speech_prob, s.compression_ratio, s.temperature or 0.0,
+                                     tuple((w.word, start + w.start, start + w.end) for w in s.words or []))
+                             for s in generated if start + s.start >= seam]
+                except ValueError as error:  # e.g. an unknown language code
+                    raise GatewayError(400, f"Transcription refused: {error}", param="language") from None
+                language = language or info.language
+                duration = start + pcm.size / SAMPLE_RATE
+        finally:
+            if isinstance(windows, AudioWindows):
+                windows.container.close()
         record("transcription_audio_seconds", options.use, value=duration)
         record("transcription_seconds", options.use, value=time.monotonic() - started)
-        text = " ".join(segment.text.strip() for segment in segments).strip()
-        return Transcript(text=text, segments=segments, duration=duration, language=info.language)
+        text = " ".join(segment.text.strip() for segment in kept).strip()
+        return Transcript(text=text, segments=tuple(kept), duration=duration, language=language)
 
 
 @functools.lru_cache(maxsize=1)

@@ -270,7 +270,13 @@ async def _scan_attachment(attachment, scope: str) -> list[str]:
 
         await transcriber().ready()
     started = time.monotonic()
-    text, complete = await local_work().run(attachment_text, attachment.kind, attachment.read())
+    if attachment.kind == "audio":  # from the spooled file, a window at a time, until scan_timeout_s
+        from plugins.attachments.transcription import transcriber
+
+        deadline = started + float(gateway_settings("escalation")["scan_timeout_s"])
+        text, complete = await local_work().run(transcriber().scan, attachment.stream, deadline)
+    else:
+        text, complete = await local_work().run(attachment_text, attachment.kind, attachment.read())
     record("scan_seconds", attachment.kind, value=time.monotonic() - started)
     kinds = find_sensitive([text]) + ([] if complete else ["unscanned-pages"])
     await scan_cache().put(key, kinds)
