@@ -36,7 +36,7 @@ def recording(seconds: float) -> bytes:
 
 
 def test_long_strict_audio_is_transcribed_window_by_window_into_one_transcript(gateway, ollama, gemini):
-    audio = recording(150)  # three windows of 60 s, overlapping by 5 s
+    audio = recording(150)  # six windows of 30 s, overlapping by 4 s
     response = chat(gateway, "strict", "audio", audio, timestamps=True)
     assert response.status_code == 200, response.text
     text = last_user_text(ollama)

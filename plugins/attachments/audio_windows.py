@@ -1,12 +1,12 @@
 """Long audio a window at a time, for the sensitive-data scan of flexible audio: decoded with PyAV from
 the spooled upload, never read or decoded whole.
 
-A 95 MB recording decoded whole is ~10 minutes of 16 kHz float32 plus Whisper's spectrogram of all of it
-(hundreds of MB); a window of `WINDOW_S` seconds costs a few MB. Windows overlap by `OVERLAP_S` so a number
-spoken across a cut is heard whole in one of them (the scan only looks for patterns, so the repeated
-seconds do no harm). The scan stops at its deadline (`scan_timeout_s`); audio whose length, read from its
-header, could not be transcribed in the time left at the measured speed is not transcribed at all: either
-way it counts as unscanned, and the request is handled as strict.
+A 95 MB recording decoded whole is ~40 minutes of 16 kHz float32 plus Whisper's spectrogram of all of
+it (hundreds of MB); a window of `WINDOW_S` seconds costs tens of MB, freed after it. Windows overlap
+by `OVERLAP_S` so a number spoken across a cut is heard whole in one of them (the scan only looks for
+patterns, so the repeated seconds do no harm). The scan stops at its deadline (`scan_timeout_s`);
+audio whose length, read from its header, could not be transcribed in the time left at the measured
+speed is not transcribed at all: either way it counts as unscanned, and the request is handled as strict.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import numpy as np
 from plugins.platform.errors import GatewayError
 
 SAMPLE_RATE = 16000
-WINDOW_S = 60.0
-OVERLAP_S = 5.0
+WINDOW_S = 30.0  # Whisper's own window: its spectrogram of one costs ~45 MB transient (60 s: ~65 MB)
+OVERLAP_S = 4.0  # long enough for a phone number said aloud; costs 15 % more transcription
 FIFO_SAMPLES = 200_000  # input samples resampled at once (in groups: several times faster than per frame)
 
 
