@@ -8,6 +8,7 @@ the gateway starts.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 AUTO = "auto"
@@ -15,7 +16,10 @@ AUTO_BY_DEVICE = {"cuda": "large-v3-turbo", "cpu": "base"}
 
 
 def cuda_visible() -> bool:
-    """Whether CTranslate2 (faster-whisper's engine) sees a CUDA device."""
+    """Whether CTranslate2 (faster-whisper's engine) sees a CUDA device. Without an NVIDIA driver it cannot,
+    and CTranslate2 is not imported to ask (an idle CPU gateway imports no model library)."""
+    if not any(os.path.exists(path) for path in ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/dxg")):
+        return False
     try:
         import ctranslate2
 
