@@ -22,7 +22,7 @@ from embedding_server.batcher import MicroBatcher
 from embedding_server.device import Runtime, apply_runtime, resolve_runtime
 from embedding_server.errors import InvalidInput, ModelUnavailable, UnknownModel
 from embedding_server.inputs import RawInput, classify_inputs
-from embedding_server.models import EmbeddingModel, family_of, require_weights
+from embedding_server.models import EmbeddingModel, family_of, require_weights, weights_present
 from embedding_server.settings import EmbeddingSettings, ModelSpec
 
 
@@ -98,6 +98,17 @@ class ModelSlot:
         if load is None or not load.done() or load.exception() is None:
             return None
         return str(load.exception())
+
+    @property
+    def state(self) -> str:
+        """loaded | loading | failed | not loaded (lazy, weights here) | missing (lazy, weights not here)."""
+        if self.model is not None:
+            return "loaded"
+        if self.load_error:
+            return "failed"
+        if self._load is not None:
+            return "loading"
+        return "not loaded" if weights_present(self.spec.source) else "missing"
 
     def _run_batch(self, modality: str, items: list[Any]) -> list[tuple[np.ndarray, int]]:
         assert self.model is not None
@@ -175,10 +186,30 @@ class EmbeddingEngine:
                     f"Model '{model}' embeds {' and '.join(slot.family.modalities)}; input[{index}] is {item.modality}."
                 )
         loaded = await slot.ready()
+        # Inputs are decoded and queued one window at a time: a 2048-image request never holds more than
+        # a window of decoded images, and never asks the model's queue for more room than it has.
+        window = self.window_size(slot)
+        rows: list[Any] = []
+        for start in range(0, len(items), window):
+            rows.extend(await self._embed_window(slot, loaded, items[start:start + window], start))
+        vectors = np.stack([vector for vector, _ in rows]).astype(np.float32, copy=False)
+        if normalize:
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return EmbeddingResult(model=model, vectors=vectors, prompt_tokens=sum(tokens for _, tokens in rows))
+
+    @staticmethod
+    def window_size(slot: ModelSlot) -> int:
+        """Inputs decoded and queued at once: a few forward passes' worth, within the model's queue."""
+        batching = slot.spec.batching
+        return max(1, min(batching.max_queue_items, max(4 * batching.max_batch_size, 64)))
+
+    async def _embed_window(self, slot: ModelSlot, loaded: EmbeddingModel, items: list[RawInput],
+                            offset: int) -> list[Any]:
+        """(vector, tokens) of each input of one window, in order."""
         if all(item.modality == "text" for item in items):
-            prepared = self._prepare(loaded, items)
+            prepared = self._prepare(loaded, items, offset)
         else:  # decoding images/audio is CPU work: keep it off the event loop
-            prepared = await asyncio.to_thread(self._prepare, loaded, items)
+            prepared = await asyncio.to_thread(self._prepare, loaded, items, offset)
         by_modality: dict[str, list[int]] = {}
         for index, item in enumerate(items):
             by_modality.setdefault(item.modality, []).append(index)
@@ -189,14 +220,12 @@ class EmbeddingEngine:
         for indexes, results in zip(by_modality.values(), outputs, strict=True):
             for index, result in zip(indexes, results, strict=True):
                 rows[index] = result
-        vectors = np.stack([vector for vector, _ in rows]).astype(np.float32, copy=False)
-        if normalize:
-            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return EmbeddingResult(model=model, vectors=vectors, prompt_tokens=sum(tokens for _, tokens in rows))
+        return rows
 
-    def _prepare(self, model: EmbeddingModel, items: list[RawInput]) -> list[Any]:
+    def _prepare(self, model: EmbeddingModel, items: list[RawInput], offset: int = 0) -> list[Any]:
         s = self.settings
-        return [model.prepare(item, index, s.max_item_bytes, s.max_image_pixels) for index, item in enumerate(items)]
+        return [model.prepare(item, offset + index, s.max_item_bytes, s.max_image_pixels)
+                for index, item in enumerate(items)]
 
     def describe(self) -> list[dict[str, Any]]:
         """Model, modality, dimensions, device, dtype, load state and batch counters of every model."""

@@ -53,7 +53,7 @@ class EmbeddingSettings:
     retry_load_after_s: float = 30.0  # a model that failed to load is tried again after this long
     cpu_threads: int = 0  # torch intra-op threads on CPU; 0 keeps torch's default
     max_item_mb: float = 20.0  # one input (text, image or audio, decoded); larger -> 413
-    max_items_per_request: int = 256  # inputs in one request; more -> 413
+    max_items_per_request: int = 2048  # inputs in one request (OpenAI's limit); more -> 413
     max_image_pixels: int = 40_000_000  # decoded image size guard (decompression bombs) -> 413
     seed_routes: dict[str, str] = field(default_factory=dict)  # modality -> model group for /v1/embeddings/<modality>
     models: dict[str, ModelSpec] = field(default_factory=dict)

@@ -82,6 +82,7 @@ def litellm_error(error: EmbeddingError, model: str) -> Exception:
         mapped = litellm.InternalServerError(**args)
     else:  # 413 has no class of its own
         mapped = litellm.APIError(status_code=status, **args)
+    mapped.message = error.message  # without LiteLLM's "litellm.BadRequestError: " prefix
     if isinstance(error, QueueFull):
         mapped.headers = {"retry-after": str(error.retry_after_s)}
     if status in (429, 503):

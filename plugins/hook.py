@@ -33,6 +33,7 @@ from plugins.platform.errors import (
     tidy_provider_message,
 )
 from plugins.platform.metrics import record_route
+from plugins.platform.settings import full_config
 from plugins.policy.parameters import check_embedding_parameters
 from plugins.policy.privacy_guard import (
     ROUTE_KEY,
@@ -75,12 +76,17 @@ def served_group(response: Any, route: dict[str, Any]) -> str:
 
 
 def embedding_route(data: dict[str, Any]) -> dict[str, Any]:
-    """Embeddings are served by the in-process models only: any other group is a 400."""
+    """Embeddings are served by the in-process models only: another group is a 400, a name that is no
+    group at all a 404 `model_not_found`, as on chat."""
     groups = embedding_groups()
     model = data.get("model")
     if model not in groups:
-        raise GatewayError(400, f"Model {model!r} is not an embedding model; use one of {', '.join(groups)}.",
-                           param="model")
+        known = {deployment.get("model_name") for deployment in full_config().get("model_list") or []}
+        if model in known:
+            raise GatewayError(400, f"Model {model!r} is not an embedding model; use one of {', '.join(groups)}.",
+                               param="model")
+        raise GatewayError(404, f"The model {model!r} does not exist on this gateway: embedding models are "
+                           f"{', '.join(groups)}.", param="model", code="model_not_found")
     check_embedding_parameters(client_body(data), embedding_dimensions(model))
     return {"task": "embedding", "privacy": "strict", "group": model, "rule": f"model:{model}",
             "surface": "embeddings", "requested_privacy": "strict", "escalated": "", "sensitive": [],

@@ -4,12 +4,17 @@ with the tiny models of the real architectures loaded by the gateway process."""
 from __future__ import annotations
 
 import base64
+import copy
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
 
 import httpx
 import numpy as np
 import openai
 import pytest
+import yaml
 
 from embedding_server import decode_vector
 from tests import media
@@ -17,6 +22,7 @@ from tests.tiny_models import TINY_DIMS
 
 IMAGE = media.png()
 AUDIO = media.wav()
+CONFIG = Path(__file__).resolve().parents[1] / "litellm_config.yaml"
 
 
 def b64(data: bytes) -> str:
@@ -105,6 +111,36 @@ def test_bad_input_is_400_naming_the_problem(gateway, body, message):
     response = httpx.post(gateway.url("/v1/embeddings"), headers=gateway.auth, json=body, timeout=30)
     assert response.status_code == 400, response.text
     assert message in error_of(response)
+    assert not error_of(response).startswith("litellm."), error_of(response)  # no LiteLLM class prefix
+
+
+def test_openai_sized_batches_of_2048_inputs_are_embedded(gateway):
+    """LangChain (1000), the Vercel AI SDK (2048) and litellm send big batches; OpenAI accepts 2048."""
+    client = gateway.client()
+    texts = [f"document number {n} about topic {n % 7}" for n in range(2048)]
+    before = models_info(gateway)["bge-m3"]["batches"]["text"]
+    result = client.embeddings.create(model="bge-m3", input=texts, encoding_format="float")
+    assert [d.index for d in result.data] == list(range(2048))
+    after = models_info(gateway)["bge-m3"]["batches"]["text"]
+    assert after["items"] - before["items"] == 2048 and after["largest"] <= 32  # the engine's own batches
+    for n in (0, 1000, 2047):  # each vector is the one of that text alone
+        alone = client.embeddings.create(model="bge-m3", input=texts[n], encoding_format="float").data[0]
+        assert np.allclose(result.data[n].embedding, alone.embedding, atol=1e-5)
+    response = httpx.post(gateway.url("/v1/embeddings"), headers=gateway.auth,
+                          json={"model": "bge-m3", "input": ["x"] * 2049}, timeout=60)
+    assert response.status_code == 413, response.text
+    assert error_of(response) == "input has 2049 items; the limit is 2048 per request."
+
+
+def test_unknown_embedding_model_is_404_model_not_found_like_chat(gateway, gemini, ollama):
+    with pytest.raises(openai.NotFoundError) as refused:
+        gateway.client().embeddings.create(model="text-embedding-3-small", input="hello")
+    assert refused.value.code == "model_not_found" and "bge-m3" in refused.value.message
+    assert not refused.value.message.startswith("litellm.")
+    with pytest.raises(openai.BadRequestError) as refused_group:  # a group that exists, but is no embedding model
+        gateway.client().embeddings.create(model="chat-flexible", input="hello")
+    assert refused_group.value.body["param"] == "model" and "not an embedding model" in refused_group.value.message
+    assert gemini.generate_count == 0 and ollama.chat_requests == []
 
 
 def test_sdk_raises_bad_request_for_wrong_modality(gateway):
@@ -264,4 +300,30 @@ def test_limits_missing_model_full_queue_and_batching_through_the_proxy(constrai
     assert statuses <= {200, 429} and 429 in statuses and 200 in statuses
     refused = next(response for response in responses if response.status_code == 429)
     assert refused.headers.get("retry-after") == "3" and "busy" in error_of(refused)
+    error = refused.json()["error"]  # the same type and code as every other 429 (OpenAI's)
+    assert (error["type"], error["code"]) == ("rate_limit_error", "rate_limit_exceeded")
+    assert error["message"].startswith("Embedding model 'bge-m3' is busy"), error
     assert client.embeddings.create(model="bge-m3", input="after the flood").data  # still serving
+
+
+def test_every_429_has_openai_rate_limit_type_and_code(start_gateway, ollama):
+    """LiteLLM's deployment rate limit (its "throttling_error") reads like the gateway's own 429s."""
+    model_list = copy.deepcopy(yaml.safe_load(CONFIG.read_text())["model_list"])
+    for deployment in model_list:
+        if deployment["model_name"] in ("bge-m3", "chat-strict"):
+            deployment["litellm_params"]["rpm"] = 1
+    gateway = start_gateway(config_overrides={"model_list": model_list})
+    second = datetime.now(timezone.utc).second
+    if second >= 55:  # LiteLLM counts per calendar minute: keep both calls inside one
+        time.sleep(60.5 - second)
+    calls = [("/v1/embeddings", {"model": "bge-m3", "input": "hello"}),
+             ("/v1/chat/completions", {"model": "chat-strict", "messages": [{"role": "user", "content": "hi"}]})]
+    for path, body in calls:
+        first = httpx.post(gateway.url(path), headers=gateway.auth, json=body, timeout=60)
+        assert first.status_code == 200, first.text
+        limited = httpx.post(gateway.url(path), headers=gateway.auth, json=body, timeout=60)
+        assert limited.status_code == 429, limited.text
+        error = limited.json()["error"]
+        assert (error["type"], error["code"]) == ("rate_limit_error", "rate_limit_exceeded"), error
+        assert "RPM limit=1" in error["message"] and limited.headers.get("retry-after")
+    assert len(ollama.chat_requests) == 1

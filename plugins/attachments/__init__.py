@@ -180,8 +180,9 @@ async def _place_strict(attachment: Attachment, settings: dict, dry_run: bool = 
         timestamps = attachment.timestamps
         if timestamps is None:
             timestamps = bool(gateway_settings("transcription")["timestamps"])
+        source = attachment.stream if attachment.kind == "audio" else attachment.read()  # audio: a window at a time
         attachment.parts, attachment.local = await strict_media_parts(
-            attachment.kind, attachment.read(), attachment.name, timestamps, dry_run)
+            attachment.kind, source, attachment.name, timestamps, dry_run)
     else:
         attachment.parts = [_inline_part(attachment)]
 

@@ -103,7 +103,8 @@ def _read_image(data: bytes) -> tuple[str, str]:
 
 
 def attachment_text(attachment: Any) -> tuple[str, str]:
-    """(text read locally from an image, a PDF, audio or video; why part of it could not be read, or "").
+    """(text read locally from an image, a PDF or a video; why part of it could not be read, or "").
+    Audio is read from its spooled file a window at a time (`Transcriber.scan`).
 
     A sanitised attachment is read as it will be sent: an image's own pixels, a PDF's page images
     (plus its original text layer), a clip's remuxed streams."""
@@ -116,10 +117,6 @@ def attachment_text(attachment: Any) -> tuple[str, str]:
             next((unsure for _, unsure in read if unsure), "")
     if kind == "pdf":
         return _pdf_text(data)
-    if kind == "audio":
-        from plugins.attachments.transcription import Options, as_written, transcriber
-
-        return as_written(transcriber().transcribe(data, Options(use="scan")).text), ""
     if kind == "video":
         from plugins.attachments.video import video_text
 

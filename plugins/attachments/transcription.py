@@ -19,13 +19,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from plugins.platform.errors import GatewayError
 from plugins.platform.metrics import record
 from plugins.platform.settings import gateway_settings
+from plugins.platform.whisper_source import resolve_source, whisper_present
 
 SAMPLE_RATE = 16000  # what Whisper takes
 DOWNLOAD_HINT = "run scripts/download_models transcription (or set gateway.transcription.source to a model directory)"
@@ -95,11 +96,11 @@ def undecodable(error: Any) -> GatewayError:
     return GatewayError(400, f"The file could not be decoded as audio or video: {error}", param="file")
 
 
-def open_container(data: bytes) -> Any:
+def open_container(data: bytes | BinaryIO) -> Any:
     import av
 
     try:
-        return av.open(io.BytesIO(data), mode="r")
+        return av.open(io.BytesIO(data) if isinstance(data, bytes) else data, mode="r")
     except (av.FFmpegError, ValueError, OSError, UnicodeDecodeError) as error:
         raise undecodable(error) from None
 
@@ -146,19 +147,7 @@ def pcm_of(container: Any, limit: float) -> np.ndarray | None:
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)
 
 
-def decode_pcm(data: bytes, limit: float | None = None) -> np.ndarray:
-    """An audio file's samples for Whisper; 400 when it holds no decodable audio, 413 when too long."""
-    container = open_container(data)
-    try:
-        pcm = pcm_of(container, max_seconds() if limit is None else limit)
-    finally:
-        container.close()
-    if pcm is None or not pcm.size:
-        raise GatewayError(400, "The file holds no decodable audio.", param="file")
-    return pcm
-
-
-def probe_seconds(data: bytes) -> float | None:
+def probe_seconds(data: bytes | BinaryIO) -> float | None:
     """The declared length of a media file, for plans (explain); 413 when over the limit."""
     container = open_container(data)
     try:
@@ -187,41 +176,6 @@ def resolve_placement(device: str, compute_type: str) -> tuple[str, int, str]:
     return kind, int(index or 0), chosen
 
 
-def whisper_repo(name: str) -> str:
-    """The hub repo faster-whisper fetches for a model name ("small" -> Systran/faster-whisper-small), read
-    from its `_MODELS` table without importing it (importing faster_whisper loads CTranslate2 and PyAV)."""
-    if "/" in name:
-        return name
-    import ast
-    import importlib.util
-
-    spec = importlib.util.find_spec("faster_whisper")
-    folder = (spec.submodule_search_locations or [""])[0] if spec else ""
-    source = (Path(folder) / "utils.py").read_text() if folder else ""
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_MODELS" for t in node.targets):
-            return ast.literal_eval(node.value).get(name, name)
-    return name
-
-
-def whisper_present(source: str) -> bool:
-    """Whether the model can load: a local directory, or (offline, as scripts/serve runs) a hub model already
-    in the cache; online, faster-whisper may still download it."""
-    local = Path(source).expanduser()
-    if local.is_dir():
-        return True
-    if source.startswith(("/", ".", "~")):
-        return False
-    from huggingface_hub import constants, try_to_load_from_cache
-
-    if not constants.HF_HUB_OFFLINE:
-        return True
-    try:
-        return isinstance(try_to_load_from_cache(whisper_repo(source), "model.bin"), str)
-    except ValueError:  # not a valid hub id
-        return False
-
-
 class Transcriber:
     """The configured Whisper model: loaded once (retried after a failure), used from the local-work pool."""
 
@@ -233,6 +187,7 @@ class Transcriber:
         self._load: concurrent.futures.Future | None = None
         self._failed_at = 0.0
         self._recent: dict[str, tuple[float, concurrent.futures.Future]] = {}
+        self.scan_speed: float | None = None  # audio seconds transcribed per second, measured by long scans
 
     def start_loading(self) -> concurrent.futures.Future:
         with self._lock:
@@ -244,7 +199,7 @@ class Transcriber:
             return load
 
     def _load_model(self) -> Any:
-        source = str(self.settings["source"])
+        source = resolve_source(str(self.settings["source"]), str(self.settings["device"]))
         try:
             if not whisper_present(source):  # checked before faster_whisper is imported: nothing loads for nothing
                 raise FileNotFoundError(f"{source} is not downloaded")
@@ -265,6 +220,17 @@ class Transcriber:
         self.model = model
         return model
 
+    @property
+    def state(self) -> str:
+        """loaded | loading | failed | not loaded (lazy, model here) | missing (lazy, model not here)."""
+        load = self._load
+        if self.model is not None:
+            return "loaded"
+        if load is not None:
+            return "failed" if load.done() else "loading"
+        source = resolve_source(str(self.settings["source"]), str(self.settings["device"]))
+        return "not loaded" if whisper_present(source) else "missing"
+
     async def ready(self) -> Any:
         """The loaded model, waiting for the load without blocking the event loop; 503 when it cannot load."""
         return self.model if self.model is not None else await asyncio.wrap_future(self.start_loading())
@@ -273,10 +239,15 @@ class Transcriber:
         """The same, from a worker thread."""
         return self.model if self.model is not None else self.start_loading().result()
 
-    def transcribe(self, data: bytes | np.ndarray, options: Options) -> Transcript:
-        """Decode (bounded) and transcribe, in the calling worker thread. The same bytes and options within
-        RECENT_S reuse the first result, even while it is still being computed."""
-        digest = hashlib.sha256(np.ascontiguousarray(data).data if isinstance(data, np.ndarray) else data)
+    def transcribe(self, data: bytes | BinaryIO | np.ndarray, options: Options) -> Transcript:
+        """Decode (bounded, a window at a time) and transcribe, in the calling worker thread. The same bytes
+        and options within RECENT_S reuse the first result, even while it is still being computed."""
+        if isinstance(data, (bytes, np.ndarray)):
+            digest = hashlib.sha256(np.ascontiguousarray(data).data if isinstance(data, np.ndarray) else data)
+        else:  # a spooled upload, hashed a megabyte at a time
+            digest, _ = hashlib.sha256(), data.seek(0)
+            while chunk := data.read(1 << 20):
+                digest.update(chunk)
         chosen = (options.language, options.prompt, options.temperature, options.task, options.words)
         digest.update(repr(chosen).encode())
         key = digest.hexdigest()
@@ -301,29 +272,69 @@ class Transcriber:
         entry[1].set_result(transcript)
         return transcript
 
-    def _run(self, data: bytes | np.ndarray, options: Options) -> Transcript:
-        model = self.loaded()
-        pcm = data if isinstance(data, np.ndarray) else decode_pcm(data)
-        started = time.monotonic()
+    def _kwargs(self, options: Options) -> dict[str, Any]:
         language = options.language or str(self.settings["language"] or "auto")
         kwargs: dict[str, Any] = {"language": None if language == "auto" else language, "task": options.task,
                                   "beam_size": int(self.settings["beam_size"]), "initial_prompt": options.prompt,
                                   "word_timestamps": options.words, "vad_filter": bool(self.settings["vad"])}
         if options.temperature is not None:
             kwargs["temperature"] = options.temperature
+        return kwargs
+
+    def scan(self, stream: BinaryIO, deadline: float) -> tuple[str, bool]:
+        """(text for the sensitive-data patterns, whether all of it was heard) of an uploaded file, read from
+        its spooled stream: short audio whole (its transcript is reused if the request turns strict), long
+        audio a window at a time until `deadline` (plugins.attachments.audio_windows)."""
+        from plugins.attachments.audio_windows import WINDOW_S, AudioWindows, scan_windows
+
+        options = Options(use="scan")
+        with AudioWindows(stream, max_seconds()) as windows:
+            short = windows.declared is not None and windows.declared <= WINDOW_S
+            if not short:
+                started = time.monotonic()
+                texts, complete, audio_s, spent = scan_windows(self.loaded(), windows, self._kwargs(options),
+                                                               deadline, self.scan_speed)
+        if short:
+            return as_written(self.transcribe(stream, options).text), True
+        if audio_s and spent:
+            self.scan_speed = audio_s / spent
+            record("transcription_audio_seconds", options.use, value=audio_s)
+            record("transcription_seconds", options.use, value=time.monotonic() - started)
+        return as_written(" ".join(texts)), complete
+
+    def _run(self, data: bytes | BinaryIO | np.ndarray, options: Options) -> Transcript:
+        """Samples as they are; a file a window at a time (audio_windows), its segments stitched at the
+        middle of each overlap, so a long recording never sits in memory decoded whole."""
+        from plugins.attachments.audio_windows import OVERLAP_S, AudioWindows
+
+        model, started, kwargs = self.loaded(), time.monotonic(), self._kwargs(options)
+        if isinstance(data, np.ndarray):
+            windows: Any = [(0.0, data)]
+        else:
+            windows = AudioWindows(io.BytesIO(data) if isinstance(data, bytes) else data, max_seconds())
+        kept: list[Segment] = []
+        language, duration = "", 0.0
         try:
-            generated, info = model.transcribe(pcm, **kwargs)
-            segments = tuple(Segment(s.start, s.end, s.text, tuple(s.tokens), s.avg_logprob, s.no_speech_prob,
-                                     s.compression_ratio, s.temperature or 0.0,
-                                     tuple((w.word, w.start, w.end) for w in s.words or []))
-                             for s in generated)
-        except ValueError as error:  # e.g. an unknown language code
-            raise GatewayError(400, f"Transcription refused: {error}", param="language") from None
-        duration = pcm.size / SAMPLE_RATE
+            for start, pcm in windows:
+                seam = start + OVERLAP_S / 2 if start else 0.0  # this window's text starts here
+                kept = [segment for segment in kept if segment.start < seam]
+                try:
+                    generated, info = model.transcribe(pcm, **kwargs)
+                    kept += [Segment(start + s.start, start + s.end, s.text, tuple(s.tokens), s.avg_logprob,
+                                     s.no_speech_prob, s.compression_ratio, s.temperature or 0.0,
+                                     tuple((w.word, start + w.start, start + w.end) for w in s.words or []))
+                             for s in generated if start + s.start >= seam]
+                except ValueError as error:  # e.g. an unknown language code
+                    raise GatewayError(400, f"Transcription refused: {error}", param="language") from None
+                language = language or info.language
+                duration = start + pcm.size / SAMPLE_RATE
+        finally:
+            if isinstance(windows, AudioWindows):
+                windows.container.close()
         record("transcription_audio_seconds", options.use, value=duration)
         record("transcription_seconds", options.use, value=time.monotonic() - started)
-        text = " ".join(segment.text.strip() for segment in segments).strip()
-        return Transcript(text=text, segments=segments, duration=duration, language=info.language)
+        text = " ".join(segment.text.strip() for segment in kept).strip()
+        return Transcript(text=text, segments=tuple(kept), duration=duration, language=language)
 
 
 @functools.lru_cache(maxsize=1)
@@ -334,7 +345,8 @@ def transcriber() -> Transcriber:
 
 def model_label() -> str:
     """The configured model as clients and logs see it: its name, or its directory's name (never a path)."""
-    source = str(gateway_settings("transcription")["source"])
+    settings = gateway_settings("transcription")
+    source = resolve_source(str(settings["source"]), str(settings["device"]))
     return Path(source).expanduser().name if Path(source).expanduser().is_dir() else source
 
 

@@ -15,7 +15,7 @@ import base64
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -187,7 +187,7 @@ def _image_part(jpeg: bytes) -> dict:
     return {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()}}
 
 
-async def strict_media_parts(kind: str, data: bytes, name: str, timestamps: bool,
+async def strict_media_parts(kind: str, data: bytes | BinaryIO, name: str, timestamps: bool,
                              dry_run: bool = False) -> tuple[list[dict], dict]:
     """(chat parts, plan for the route record) for strict audio or video: a transcript text part, and for
     video its keyframes as images. With `dry_run` only the plan: nothing is transcribed."""

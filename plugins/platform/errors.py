@@ -18,6 +18,9 @@ UNREACHABLE = ("Cannot connect", "Connection refused", "Connect call failed", "C
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                404: "invalid_request_error", 413: "invalid_request_error", 415: "invalid_request_error",
                422: "invalid_request_error", 429: "rate_limit_error"}
+# Every 429, whoever raised it (LiteLLM's rate limits say "throttling_error"), reads as OpenAI's clients
+# expect: type rate_limit_error, code rate_limit_exceeded (OpenAI's code; clients branch on it).
+RATE_LIMIT_FIELDS = {"type": "rate_limit_error", "code": "rate_limit_exceeded"}
 
 
 class GatewayError(ProxyException):
@@ -29,8 +32,9 @@ class GatewayError(ProxyException):
     def __init__(self, status: int, message: str, param: str | None = None, error_type: str | None = None,
                  code: str | None = None, headers: dict[str, str] | None = None) -> None:
         kind = error_type or ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+        default_code = RATE_LIMIT_FIELDS["code"] if status == 429 else str(status)
         super().__init__(message=message, type=kind, param=param, code=status, headers=headers,
-                         openai_code=code or str(status))
+                         openai_code=code or default_code)
         self.status_code = status
 
     @property

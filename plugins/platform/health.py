@@ -1,6 +1,9 @@
-"""`GET /health` without auth: is each backend reachable? Reveals no keys, URLs or config.
+"""`GET /health` without auth: is each backend reachable, and which in-process models can serve?
+Reveals no keys, URLs, paths or config.
 
-Ollama (local) is checked on every call; Gemini at most once per `cloud_check_interval_s`."""
+Ollama (local) is checked on every call; Gemini at most once per `cloud_check_interval_s`. The local
+models (Whisper, the embedding models) are reported by state, never loaded by a health check: a model
+that is missing or failed to load makes the status `degraded` and `degraded` names what it disables."""
 
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ import time
 import httpx
 
 from plugins.platform.settings import full_config, gateway_settings
+
+TRANSCRIPTION_DISABLES = "transcription: strict audio/video, the sensitive-data scan of flexible audio (503), " \
+    "/v1/audio/transcriptions and /v1/audio/translations"
 
 GEMINI_DEFAULT_BASE = "https://generativelanguage.googleapis.com/v1beta"
 
@@ -69,10 +75,29 @@ async def _check_gemini(client: httpx.AsyncClient) -> dict:
     return {"reachable": response.status_code < 500, "configured": True, "authorized": response.status_code == 200}
 
 
+UNAVAILABLE = ("failed", "missing")
+
+
+def local_models() -> tuple[dict, list[str]]:
+    """The in-process models' states (loaded | loading | not loaded | failed | missing), and what the
+    failed or missing ones disable. Nothing is loaded here."""
+    from plugins.attachments.transcription import model_label, transcriber
+    from plugins.embeddings_provider import get_engine
+
+    transcription = {"model": model_label(), "status": transcriber().state}
+    engine = get_engine()
+    embeddings = {name: slot.state for name, slot in engine.slots.items()} if engine.settings.enabled else {}
+    degraded = [TRANSCRIPTION_DISABLES] if transcription["status"] in UNAVAILABLE else []
+    degraded += [f"embeddings: model {name}" for name, state in embeddings.items() if state in UNAVAILABLE]
+    return {"transcription": transcription, "embeddings": embeddings}, degraded
+
+
 async def backend_health() -> dict:
-    """Check every backend concurrently with a short timeout."""
+    """Check every backend concurrently with a short timeout, and report the local models' states."""
     timeout = float(gateway_settings("health")["timeout_s"])
     async with httpx.AsyncClient(timeout=timeout) as client:
         ollama, gemini = await asyncio.gather(_check_ollama(client), _check_gemini_cached(client))
-    healthy = ollama["reachable"] and gemini["reachable"]
-    return {"status": "ok" if healthy else "degraded", "backends": {"ollama": ollama, "gemini": gemini}}
+    models, degraded = local_models()
+    healthy = ollama["reachable"] and gemini["reachable"] and not degraded
+    return {"status": "ok" if healthy else "degraded", "backends": {"ollama": ollama, "gemini": gemini},
+            "local_models": models, "degraded": degraded}

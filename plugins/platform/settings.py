@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
         "override_key_aliases": [],
     },
     "transcription": {
-        "source": "large-v3-turbo", "device": "auto", "compute_type": "auto", "cpu_threads": 0, "language": "auto",
+        "source": "auto", "device": "auto", "compute_type": "auto", "cpu_threads": 0, "language": "auto",
         "beam_size": 5, "vad": True, "max_audio_minutes": 60, "timestamps": False, "frames": 4, "load": "background",
         "retry_load_after_s": 30,
     },

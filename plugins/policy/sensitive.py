@@ -113,12 +113,17 @@ async def _scan_attachment(attachment, scope: str) -> list[str]:
     cached = await scan_cache().get(key)
     if cached is not None:
         return cached
-    if attachment.kind in ("audio", "video"):  # wait for the model here, not in a pool worker (503 if missing)
-        from plugins.attachments.transcription import transcriber
+    from plugins.attachments.transcription import transcriber
 
+    if attachment.kind in ("audio", "video"):  # wait for the model here, not in a pool worker (503 if missing)
         await transcriber().ready()
     started = time.monotonic()
-    text, unread = await local_work().run(reading.attachment_text, attachment)
+    if attachment.kind == "audio":  # from the spooled file, a window at a time, until scan_timeout_s
+        deadline = started + float(gateway_settings("escalation")["scan_timeout_s"])
+        text, complete = await local_work().run(transcriber().scan, attachment.stream, deadline)
+        unread = "" if complete else "unscanned-pages"
+    else:
+        text, unread = await local_work().run(reading.attachment_text, attachment)
     record("scan_seconds", attachment.kind, value=time.monotonic() - started)
     kinds = await find_sensitive_off_loop([text]) + ([unread] if unread else [])
     await scan_cache().put(key, kinds)

@@ -23,7 +23,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plugins.platform.errors import GatewayError, backend_retry_after
+from plugins.platform.errors import RATE_LIMIT_FIELDS, GatewayError, backend_retry_after
 from plugins.platform.settings import gateway_settings
 from plugins.policy.parameters import refuse_token_arrays
 from plugins.policy.privacy_guard import refuse_provider_settings
@@ -328,6 +328,10 @@ def envelope(status: int, body: bytes, path: str) -> tuple[int, bytes] | None:
         fields["code"] = "model_not_found"
     if status == 404 and message in ("Not Found", ""):
         fields["message"] = f"{path} is not a route of this gateway."
+    if status == 429:  # one type for every rate limit (LiteLLM's own say "throttling_error")
+        fields["type"] = RATE_LIMIT_FIELDS["type"]
+        if fields.get("code") in (None, "None", "429", 429):
+            fields["code"] = RATE_LIMIT_FIELDS["code"]
     if fields.get("param") in ("None", ""):
         fields["param"] = None
     fields.setdefault("type", "invalid_request_error" if status < 500 else "api_error")

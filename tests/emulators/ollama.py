@@ -8,7 +8,8 @@ as api/types.go Options.FromMap does (unknown names ignored, wrong kinds fail); 
 schema; the runner's errors are a 500, or an `{"error": ...}` line after the 200 when streaming
 (`fail_next_stream` injects one). Capabilities from `/api/show` are enforced (tools, thinking); thinking
 models think unless `think: false`; when the last user text names a declared tool the model calls it
-(docs/api.md "Chat request (No streaming, with tools)"). The documented examples are fixtures in
+(docs/api.md "Chat request (No streaming, with tools)"), unless `ignore_tools_next` makes it answer in text
+as real models sometimes do (Ollama has no `tool_choice` to force a call). The documented examples are fixtures in
 fixtures/ollama_api_examples.json."""
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ class OllamaEmulator(Emulator):
         self.version = version
         self._caps = {model_key(name): list(caps) for name, caps in (capabilities or {}).items()}
         self._stream_error: str | None = None
+        self._ignore_tools = 0
         super().__init__(Starlette(routes=[
             Route("/", self._root, methods=["GET", "HEAD"]),
             Route("/api/version", self._version, methods=["GET", "HEAD"]),
@@ -161,9 +163,14 @@ class OllamaEmulator(Emulator):
         does when the runner fails after the 200 (server/routes.go ChatHandler writes `gin.H{"error": ...}`)."""
         self._stream_error = message
 
+    def ignore_tools_next(self, times: int = 1) -> None:
+        """The next `times` replies are text even where a declared tool is named: a model ignoring its tools."""
+        self._ignore_tools = times
+
     def reset(self) -> None:
         super().reset()
         self._stream_error = None
+        self._ignore_tools = 0
 
     def fault_response(self, fault: Fault, scope: Scope) -> tuple[int, dict, dict[str, str]]:
         return fault.status, fault.body or {"error": f"injected fault ({fault.status})"}, {}
@@ -303,6 +310,8 @@ class OllamaEmulator(Emulator):
         thinking = f"The user wrote {prompt_words} words." if "thinking" in caps and body.get("think") is not False \
             else ""
         call = _tool_to_call(body.get("tools") or [], last_user, messages)
+        if call and self._ignore_tools > 0:
+            self._ignore_tools, call = self._ignore_tools - 1, ""
         if call:  # docs/api.md "Chat request (No streaming, with tools)": empty content, tool_calls
             message = {"role": "assistant", "content": "",
                        "tool_calls": [{"function": {"name": call, "arguments": {}}}]}
