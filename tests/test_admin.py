@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import functools
 import json
 import os
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -65,15 +67,23 @@ def psql(url: str, sql: str) -> list[list[str]]:
     return [line.split("\x1f") for line in out.stdout.splitlines() if line]
 
 
-@pytest.fixture(scope="module")
-def database():
-    """A fresh database with LiteLLM's migrations, made by the setup script CI runs."""
-    name = f"gateway_admin_{os.getpid()}"
+@contextlib.contextmanager
+def fresh_database(prefix: str) -> Iterator[str]:
+    """A fresh database with LiteLLM's migrations, made by the setup script CI runs; dropped afterwards."""
+    name = f"{prefix}_{os.getpid()}"
     url = f"{POSTGRES}/{name}"
     psql(f"{POSTGRES}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     subprocess.run([ROOT / "scripts" / "setup_db_offline", url], check=True, capture_output=True, timeout=600)
-    yield url
-    psql(f"{POSTGRES}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield url
+    finally:
+        psql(f"{POSTGRES}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def database():
+    with fresh_database("gateway_admin") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,6 @@ import concurrent.futures
 import copy
 import hashlib
 import json
-import os
-import subprocess
 import time
 import uuid
 from datetime import datetime, timezone
@@ -26,8 +24,8 @@ from tests import media
 from tests.conftest import backend_env
 from tests.gateway_process import ROOT, Gateway, deep_merge
 from tests.helpers import chat_bodies
-from tests.test_admin import POSTGRES, db_missing, engine_env, psql, spend_rows
-from tests.test_scaling import redis_or_skip
+from tests.test_admin import db_missing, engine_env, fresh_database, spend_rows
+from tests.test_scaling import answer, redis_or_skip, wait_for
 
 pytestmark = pytest.mark.skipif(db_missing() is not None, reason=str(db_missing()))
 
@@ -51,12 +49,8 @@ def priced_model_list() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def database():
-    name = f"gateway_tenants_{os.getpid()}"
-    url = f"{POSTGRES}/{name}"
-    psql(f"{POSTGRES}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    subprocess.run([ROOT / "scripts" / "setup_db_offline", url], check=True, capture_output=True, timeout=600)
-    yield url
-    psql(f"{POSTGRES}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("gateway_tenants") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -99,21 +93,6 @@ def chat(gateway: Gateway, key: dict, content: str, **fields) -> httpx.Response:
     return httpx.post(gateway.url("/v1/chat/completions"), json=body, headers=bearer(key), timeout=60)
 
 
-def answer(response: httpx.Response) -> str:
-    assert response.status_code == 200, response.text
-    return response.json()["choices"][0]["message"]["content"]
-
-
-def wait_for(condition, timeout_s: float = 15, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def start_of_minute() -> None:
     """LiteLLM counts rpm per calendar minute: start a burst well inside one."""
     second = datetime.now(timezone.utc).second
@@ -135,7 +114,7 @@ def test_a_client_namespace_never_reads_another_keys_cache(replicas, ollama):
     key_a = tenant_key(a)
     prompt = f"cached for A only {uuid.uuid4().hex}"
     first = answer(chat(a, key_a, prompt, cache={"use-cache": True, "namespace": "team-a"}))
-    wait_for(lambda: shared.keys("gateway:response*"), what="A's cache entry in Redis")
+    wait_for(lambda: shared.keys("gateway:response*"), timeout_s=15, what="A's cache entry in Redis")
     assert answer(chat(b, key_a, prompt, cache={"use-cache": True})) == first  # A's own entry, other replica
     assert len(chat_bodies(ollama)) == 1
     a_hash_namespace = f"gateway:response:{hashlib.sha256(key_a['token'].encode()).hexdigest()[:16]}"
@@ -297,7 +276,8 @@ def test_seed_embedding_routes_stop_at_the_keys_budget(replicas, database):
         pytest.fail("the budget never stopped the seed route")
     assert 1 <= served <= 3
     rows = spend_rows(database, key, served)
-    assert [row["group"] for row in rows] == ["bge-m3"] * served and all(row["spend"] > 0 for row in rows)
+    charged = [row for row in rows if row["spend"] > 0]  # LiteLLM may also log the refused call, at no cost
+    assert [row["group"] for row in charged] == ["bge-m3"] * served, rows
 
 
 # --- 4. audio routes: limits, spend, budgets ------------------------------------------------------

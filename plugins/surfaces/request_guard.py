@@ -136,7 +136,7 @@ class RequestGuard:
             scope = {**scope, "path": "/metrics/", "raw_path": b"/metrics/"}
         headers = Headers(scope=scope)
         path = scope.get("path", "")
-        unserved = await refuse_unserved(path)
+        unserved = await refuse_unserved(scope)
         if unserved is not None:
             await unserved.response()(scope, receive, send)
             return

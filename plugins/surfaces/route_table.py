@@ -19,7 +19,7 @@ still meet the hook's policy and the last-step guard in `privacy_guard`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from starlette.routing import BaseRoute, Match, compile_path
@@ -138,9 +138,11 @@ def not_served(path: str) -> GatewayError:
 SURFACES: list[RefusedSurfaces] = []  # the running app's (one per process): the request guard and listing read it
 
 
-async def refuse_unserved(path: str) -> GatewayError | None:
-    """The 404 for a path the gateway does not serve, after registering any router LiteLLM would load for it."""
-    if not SURFACES:
+async def refuse_unserved(scope: Scope) -> GatewayError | None:
+    """The 404 for a request the gateway does not serve, after registering any router LiteLLM would load for
+    its path."""
+    path = str(scope.get("path", ""))
+    if not SURFACES or SURFACES[0].serves_itself(scope):
         return None
     await SURFACES[0].load_lazy_routes(path)
     return not_served(path) if SURFACES[0].refuses(path) else None
@@ -178,10 +180,10 @@ class RefusedSurfaces(BaseRoute):
     first request to their prefix, so the guard registers them itself before classifying that request.
     Routes LiteLLM lists as model-reaching are refused even if not registered yet."""
 
-    def __init__(self, routes: list[BaseRoute], own_paths: set[str], app: Any = None) -> None:
-        self._routes, self._own, self._app = routes, own_paths, app
+    def __init__(self, routes: list[BaseRoute], own_routes: Sequence[BaseRoute], app: Any = None) -> None:
+        self._routes, self._own_routes, self._app = routes, own_routes, app
+        self._own = {str(getattr(route, "path", "")) for route in own_routes}
         self._table: dict[str, list[str]] | None = None
-        self._own_patterns = [compile_path(path)[0] for path in own_paths]
         self._built_with = -1
         self._patterns: list[re.Pattern] = []
         self._prefixes: tuple[str, ...] = ()
@@ -217,9 +219,11 @@ class RefusedSurfaces(BaseRoute):
         self._prefixes = tuple(prefix.rstrip("/") for prefix in passthrough) + tuple(wildcards)
         self._table = table
 
+    def serves_itself(self, scope: Scope) -> bool:
+        """A route of the gateway's own takes this request (they come first in the table too)."""
+        return any(route.matches(scope)[0] is Match.FULL for route in self._own_routes)
+
     def refuses(self, path: str) -> bool:
-        if any(pattern.match(path) for pattern in self._own_patterns):
-            return False  # the gateway's own routes (they come first in the table too)
         if self._table is None or len(self._routes) != self._built_with:
             self._build()
         if any(path == prefix or path.startswith(prefix + "/") for prefix in self._prefixes):

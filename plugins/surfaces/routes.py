@@ -84,7 +84,7 @@ def install_gateway_routes(app: FastAPI) -> None:
 
     LiteLLMRoutes.openai_routes.value.extend(path for path in TENANT_ROUTES
                                              if path not in LiteLLMRoutes.openai_routes.value)
-    refused = RefusedSurfaces(app.router.routes, {route.path for route in routes}, app)
+    refused = RefusedSurfaces(app.router.routes, routes, app)
     SURFACES[:] = [refused]
     app.router.routes[:0] = [*routes, refused]
     app.openapi_schema = None
