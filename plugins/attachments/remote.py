@@ -52,10 +52,9 @@ async def fetch_url(url: str, where: str) -> tuple[BinaryIO, int]:
     if not settings["enabled"]:
         raise GatewayError(400, f"{where}: URL attachments are not fetched here (gateway.attachments.fetch.enabled); "
                            "send the file's bytes (a data: URL or a multipart upload).", param=where)
-    try:
-        async with asyncio.timeout(float(settings["timeout_s"])):
-            return await _follow(url, where, int(settings["max_redirects"]))
-    except TimeoutError:
+    try:  # asyncio.wait_for, not asyncio.timeout: the gateway runs on Python 3.10 too
+        return await asyncio.wait_for(_follow(url, where, int(settings["max_redirects"])), float(settings["timeout_s"]))
+    except asyncio.TimeoutError:
         raise GatewayError(400, f"{where}: the URL did not answer within gateway.attachments.fetch.timeout_s.",
                            param=where) from None
 
