@@ -51,7 +51,8 @@ MESSAGE = {
 # Read and removed by the gateway, or consumed by LiteLLM itself: never part of a provider request.
 NOT_SENT = {"task", "privacy_mode", "sensitive_data", "escalation", "metadata", "litellm_metadata", "cache",
             "tags", "fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "model", "stream",
-            "stream_options", "num_retries", "user"}
+            "stream_options", "num_retries", "user", "timeout", "request_timeout", "litellm_session_id",
+            "litellm_trace_id"}
 COMMON = {name: ANY for name in NOT_SENT}
 CHAT_REQUEST = {
     **COMMON,
