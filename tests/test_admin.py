@@ -126,15 +126,21 @@ def multipart(gateway: Gateway, key: dict, task: str, privacy: str, files=None, 
 SPEND_COLUMNS = ("id", "call_type", "group", "spend", "tags")
 
 
-def spend_rows(database: str, key: dict, count: int, timeout_s: float = 20) -> list[dict]:
-    """The key's LiteLLM_SpendLogs rows once `count` are written (spend is flushed in batches)."""
+def spend_rows(database: str, key: dict, count: int, timeout_s: float = 20, charged: bool = False) -> list[dict]:
+    """The key's LiteLLM_SpendLogs rows once `count` are written (spend is flushed in batches).
+
+    With `charged`, only rows that cost something count and come back: LiteLLM may also log a
+    refused call, at no cost, before the charged rows of earlier calls are flushed."""
     sql = ('SELECT request_id, call_type, model_group, spend, request_tags FROM "LiteLLM_SpendLogs" '
            f"WHERE api_key = '{key['token']}' ORDER BY \"startTime\"")
     deadline = time.monotonic() + timeout_s
     while True:
-        rows = [dict(zip(SPEND_COLUMNS, row, strict=True)) for row in psql(database, sql)]
+        rows = [{**row, "spend": float(row["spend"]), "tags": json.loads(row["tags"] or "[]")}
+                for row in (dict(zip(SPEND_COLUMNS, row, strict=True)) for row in psql(database, sql))]
+        if charged:
+            rows = [row for row in rows if row["spend"] > 0]
         if len(rows) >= count or time.monotonic() > deadline:
-            return [{**row, "spend": float(row["spend"]), "tags": json.loads(row["tags"] or "[]")} for row in rows]
+            return rows
         time.sleep(0.5)
 
 
