@@ -5,10 +5,12 @@ uploads."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.server
 import io
 import json
+import socket
 import threading
 from pathlib import Path
 
@@ -20,6 +22,8 @@ import pypdfium2
 import pytest
 from PIL import Image, PngImagePlugin
 
+from plugins.attachments.remote import _pinned, fetch_url
+from plugins.platform.errors import GatewayError
 from tests import media
 from tests.conftest import backend_env
 from tests.gateway_process import Gateway, deep_merge
@@ -164,8 +168,10 @@ def test_responses_sends_the_scanned_image_not_the_original(gateway, ollama, gem
 
 class Files(http.server.BaseHTTPRequestHandler):
     served: dict[str, bytes] = {}
+    requested: list[str] = []
 
     def do_GET(self):  # noqa: N802 - http.server's name
+        self.requested.append(self.path)
         if self.path == "/loop":
             self.send_response(302)
             self.send_header("Location", "/loop")
@@ -217,6 +223,37 @@ def test_a_fetched_image_is_sent_inline_without_its_metadata(fetching_gateway, o
     assert [mime for mime, _ in inline_media(gemini)] == ["image/jpeg"]
     assert not any("fileData" in part for part in gemini_parts(gemini))  # Gemini never fetches it itself
     assert leaked(gemini) == []
+
+
+def test_a_url_is_fetched_from_the_address_that_was_checked(file_server, monkeypatch):
+    """DNS rebinding: a name that is public when the gateway checks it and loopback when it connects must
+    never reach the loopback server. The resolver is the only thing simulated (the operating system's)."""
+    port = int(file_server.rsplit(":", 1)[1])
+    real, answers = socket.getaddrinfo, []
+
+    def rebinding(host, *args, **kwargs):
+        if host not in ("rebind.test", b"rebind.test"):  # anyio asks with the IDNA-encoded bytes
+            return real(host, *args, **kwargs)
+        answers.append("93.184.216.34" if not answers else "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[-1], port))]
+
+    async def attempt():  # the public address may or may not answer here: only where the request went matters
+        try:
+            body, _ = await fetch_url(f"http://rebind.test:{port}/note.txt", "url")
+            body.close()
+        except GatewayError:  # e.g. gateway.attachments.fetch.timeout_s
+            pass
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    Files.requested.clear()
+    asyncio.run(attempt())
+    assert answers == ["93.184.216.34"] and Files.requested == []  # resolved once, never connected to loopback
+
+
+def test_the_checked_address_keeps_the_urls_host_name_for_host_and_tls():
+    assert _pinned("https://user@files.example:8443/a.png?x=1", "2001:db8::1") == (
+        "https://[2001:db8::1]:8443/a.png?x=1", {"Host": "files.example:8443"}, {"sni_hostname": "files.example"})
+    assert _pinned("http://files.example/a.png", None) == ("http://files.example/a.png", {}, {})
 
 
 @pytest.mark.parametrize(("path", "status", "message"), [("/loop", 400, "redirects"), ("/missing", 400, "HTTP 404"),

@@ -3,7 +3,9 @@ like an upload (LiteLLM would fetch them and send them to Gemini inline, unread)
 
 Bounded: `gateway.attachments.fetch` sets the timeout, the redirects followed and whether private
 addresses (loopback, RFC 1918, link-local such as cloud metadata) may be fetched; the body is read up
-to `gateway.attachments.max_request_mb` into a spooled temporary file.
+to `gateway.attachments.max_request_mb` into a spooled temporary file. The connection goes to the
+address that was checked (the host name kept for `Host` and TLS), so a name that resolves somewhere
+else the second time (DNS rebinding) cannot reach a private address.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import ipaddress
 import socket
 import tempfile
 from typing import BinaryIO, cast
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -27,22 +29,35 @@ def _settings() -> dict:
     return gateway_settings("attachments")["fetch"] or {}
 
 
-async def _check_host(url: str, where: str) -> None:
-    """Refuse what is not http(s), and (unless allowed) hosts that resolve to a private address."""
+async def _checked_address(url: str, where: str) -> str | None:
+    """The public address to connect to for `url` (None when private hosts are allowed: any will do);
+    400 when it is not http(s), does not resolve, or resolves to any private address."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise GatewayError(400, f"{where}: only http(s) URLs (or data: URLs) are fetched.", param=where)
     if _settings()["private_hosts"]:
-        return
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except OSError:
         raise GatewayError(400, f"{where}: the host {parts.hostname!r} could not be resolved.", param=where) from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
+        if not ipaddress.ip_address(info[4][0]).is_global:
             raise GatewayError(400, f"{where}: {parts.hostname!r} is a private address; the gateway fetches only "
                                "public URLs (gateway.attachments.fetch.private_hosts).", param=where)
+    return str(infos[0][4][0])
+
+
+def _pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(URL with the checked address for its host, headers, httpx extensions): `Host` and the TLS server
+    name stay the URL's own, so virtual hosts and certificates work as usual."""
+    if address is None:
+        return url, {}, {}
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    target = urlunsplit(parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")))
+    return target, {"Host": parts.netloc.rpartition("@")[2]}, {"sni_hostname": str(parts.hostname)}
 
 
 async def fetch_url(url: str, where: str) -> tuple[BinaryIO, int]:
@@ -63,9 +78,9 @@ async def _follow(url: str, where: str, max_redirects: int) -> tuple[BinaryIO, i
     limit = int(float(gateway_settings("attachments")["max_request_mb"]) * MB)
     async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
         for _ in range(max_redirects + 1):
-            await _check_host(url, where)
+            target, headers, extensions = _pinned(url, await _checked_address(url, where))
             try:
-                async with client.stream("GET", url) as response:
+                async with client.stream("GET", target, headers=headers, extensions=extensions) as response:
                     if response.is_redirect and response.headers.get("location"):
                         url = urljoin(url, response.headers["location"])
                         continue
