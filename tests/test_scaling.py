@@ -166,8 +166,8 @@ def test_front_gateway_balances_one_embedding_group_over_both_hosts(replicas):
                               json={"model": "bge-m3", "input": ["hello", "hola"]})
         assert response.status_code == 200, response.text
         assert len(response.json()["data"]) == 2
-        bases.add(response.headers["x-litellm-model-api-base"])
-    assert bases == {a.url("/v1"), b.url("/v1")}
+        bases.add(response.headers.get("x-litellm-model-api-base"))  # LiteLLM omits it after a retry
+    assert bases - {None} == {a.url("/v1"), b.url("/v1")}
 
 
 def test_stopping_one_replica_mid_burst_leaves_the_other_serving(replicas, ollama):
