@@ -100,11 +100,12 @@ async def _from_part(part: dict, where: str) -> Attachment | None:
     return _attachment(io.BytesIO(source.data), len(source.data))
 
 
-def replace_bytes(attachment: Attachment, data: bytes, keep_type: bool = False) -> None:
-    """Swap an attachment's content for a locally transformed copy (sanitised, redacted); `keep_type`
-    for a remuxed clip whose container sniffs differently (an M4A reads as MP4 video)."""
-    attachment.stream = io.BytesIO(data)
-    attachment.size = len(data)
+def replace_bytes(attachment: Attachment, data: bytes | BinaryIO, keep_type: bool = False) -> None:
+    """Swap an attachment's content for a locally transformed copy (sanitised, redacted), as bytes or a
+    spooled file; `keep_type` for a remuxed clip whose container sniffs differently (an M4A reads as MP4
+    video)."""
+    attachment.stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    attachment.size = attachment.stream.seek(0, io.SEEK_END)
     if not keep_type:
         attachment.kind, attachment.mime, attachment.detected = media.detect_type(attachment.stream)
     attachment.sha256 = _hash(attachment.stream)
@@ -122,7 +123,7 @@ async def _sanitise(attachment: Attachment, scanning: bool) -> None:
         attachment.scan_pages, attachment.scan_text = document.pages, document.text
         attachment.local = {"pages": len(document.pages), "sent_as": "page images"}
     elif attachment.kind in ("audio", "video"):
-        clean = await local_work().run(sanitise.without_metadata, attachment.read(), attachment.kind,
+        clean = await local_work().run(sanitise.without_metadata, attachment.stream, attachment.kind,
                                        attachment.detected)
         replace_bytes(attachment, clean, keep_type=True)
 
@@ -180,9 +181,8 @@ async def _place_strict(attachment: Attachment, settings: dict, dry_run: bool = 
         timestamps = attachment.timestamps
         if timestamps is None:
             timestamps = bool(gateway_settings("transcription")["timestamps"])
-        source = attachment.stream if attachment.kind == "audio" else attachment.read()  # audio: a window at a time
-        attachment.parts, attachment.local = await strict_media_parts(
-            attachment.kind, source, attachment.name, timestamps, dry_run)
+        attachment.parts, attachment.local = await strict_media_parts(  # read from the spooled file
+            attachment.kind, attachment.stream, attachment.name, timestamps, dry_run)
     else:
         attachment.parts = [_inline_part(attachment)]
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import ctypes
 import io
+import tempfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 from PIL import Image
@@ -34,6 +35,7 @@ MUXERS = {"video/mp4": "mp4", "audio/mp4": "ipod", "video/quicktime": "mov", "vi
           "video/mpeg": "mpeg", "video/x-msvideo": "avi", "video/x-flv": "flv", "video/x-ms-wmv": "asf",
           "video/3gpp": "3gp", "audio/mpeg": "mp3", "audio/x-wav": "wav", "audio/ogg": "ogg",
           "audio/x-flac": "flac", "audio/aac": "adts", "audio/x-aiff": "aiff"}
+SPOOL_BYTES = 8 * 1024 * 1024  # a remuxed clip past this goes to a temporary file
 
 
 def _max_side() -> int:
@@ -165,9 +167,10 @@ def pdf(data: bytes) -> SanitisedPdf | None:
         _release_memory()
 
 
-def without_metadata(data: bytes, kind: str, detected: str) -> bytes:
+def without_metadata(clip: BinaryIO, kind: str, detected: str) -> BinaryIO:
     """The clip remuxed into its own container type with only its first audio (and video) stream, and
-    no metadata: the packets the transcript and the frames were read from, nothing else."""
+    no metadata: the packets the transcript and the frames were read from, nothing else. Read from and
+    written to spooled files, a packet at a time: a 100 MB clip is never held in memory."""
     import av
 
     from plugins.attachments.transcription import undecodable
@@ -175,9 +178,10 @@ def without_metadata(data: bytes, kind: str, detected: str) -> bytes:
     muxer = MUXERS.get(detected)
     if muxer is None:
         raise GatewayError(415, f"{detected} cannot be rewritten without its metadata here.")
-    output = io.BytesIO()
+    output = cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))  # noqa: SIM115 - returned
+    clip.seek(0)
     try:
-        with av.open(io.BytesIO(data), mode="r") as source:
+        with av.open(clip, mode="r") as source:
             chosen: list[Any] = list(source.streams.audio[:1])
             if kind == "video":
                 chosen += [stream for stream in source.streams.video
@@ -194,5 +198,10 @@ def without_metadata(data: bytes, kind: str, detected: str) -> bytes:
                     packet.stream = mapping[packet.stream.index]
                     sink.mux(packet)
     except av.FFmpegError as error:  # what cannot be remuxed cannot be read either
+        output.close()
         raise undecodable(error) from None
-    return output.getvalue()
+    except BaseException:
+        output.close()
+        raise
+    output.seek(0)
+    return output

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import numpy as np
-
 from plugins.platform.errors import GatewayError
 from plugins.platform.metrics import record
 from plugins.platform.settings import gateway_settings
@@ -99,6 +97,8 @@ def undecodable(error: Any) -> GatewayError:
 def open_container(data: bytes | BinaryIO) -> Any:
     import av
 
+    if not isinstance(data, bytes):
+        data.seek(0)
     try:
         return av.open(io.BytesIO(data) if isinstance(data, bytes) else data, mode="r")
     except (av.FFmpegError, ValueError, OSError, UnicodeDecodeError) as error:
@@ -110,41 +110,6 @@ def declared_seconds(container: Any, stream: Any = None) -> float | None:
     if stream is not None and stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     return container.duration / 1_000_000 if container.duration else None
-
-
-def pcm_of(container: Any, limit: float) -> np.ndarray | None:
-    """The first audio track as 16 kHz mono float32 (None without one); 413 past `limit` seconds,
-    checked from the header first and then while decoding."""
-    import av
-
-    if not container.streams.audio:
-        return None
-    stream = container.streams.audio[0]
-    declared = declared_seconds(container, stream)
-    if declared and declared > limit:
-        raise too_long(declared, limit)
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-    fifo, seconds = av.AudioFifo(), 0.0
-    chunks: list[np.ndarray] = []
-
-    def resample(frame: Any) -> None:
-        chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
-
-    try:
-        for frame in container.decode(stream):
-            seconds += frame.samples / (frame.sample_rate or SAMPLE_RATE)
-            if seconds > limit + 1:
-                raise too_long(seconds, limit)
-            frame.pts = None  # the resampler keeps its own clock; broken timestamps must not stop it
-            fifo.write(frame)
-            if fifo.samples >= 500_000:  # resampling frames in groups is several times faster than one by one
-                resample(fifo.read())
-        if fifo.samples:
-            resample(fifo.read())
-        resample(None)
-    except (av.FFmpegError, ValueError, OSError) as error:
-        raise undecodable(error) from None
-    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)
 
 
 def probe_seconds(data: bytes | BinaryIO) -> float | None:
@@ -239,11 +204,11 @@ class Transcriber:
         """The same, from a worker thread."""
         return self.model if self.model is not None else self.start_loading().result()
 
-    def transcribe(self, data: bytes | BinaryIO | np.ndarray, options: Options) -> Transcript:
+    def transcribe(self, data: bytes | BinaryIO, options: Options) -> Transcript:
         """Decode (bounded, a window at a time) and transcribe, in the calling worker thread. The same bytes
         and options within RECENT_S reuse the first result, even while it is still being computed."""
-        if isinstance(data, (bytes, np.ndarray)):
-            digest = hashlib.sha256(np.ascontiguousarray(data).data if isinstance(data, np.ndarray) else data)
+        if isinstance(data, bytes):
+            digest = hashlib.sha256(data)
         else:  # a spooled upload, hashed a megabyte at a time
             digest, _ = hashlib.sha256(), data.seek(0)
             while chunk := data.read(1 << 20):
@@ -302,19 +267,15 @@ class Transcriber:
             record("transcription_seconds", options.use, value=time.monotonic() - started)
         return as_written(" ".join(texts)), complete
 
-    def _run(self, data: bytes | BinaryIO | np.ndarray, options: Options) -> Transcript:
-        """Samples as they are; a file a window at a time (audio_windows), its segments stitched at the
-        middle of each overlap, so a long recording never sits in memory decoded whole."""
+    def _run(self, data: bytes | BinaryIO, options: Options) -> Transcript:
+        """A file a window at a time (audio_windows), its segments stitched at the middle of each overlap,
+        so a long recording never sits in memory decoded whole."""
         from plugins.attachments.audio_windows import OVERLAP_S, AudioWindows
 
         model, started, kwargs = self.loaded(), time.monotonic(), self._kwargs(options)
-        if isinstance(data, np.ndarray):
-            windows: Any = [(0.0, data)]
-        else:
-            windows = AudioWindows(io.BytesIO(data) if isinstance(data, bytes) else data, max_seconds())
         kept: list[Segment] = []
         language, duration = "", 0.0
-        try:
+        with AudioWindows(io.BytesIO(data) if isinstance(data, bytes) else data, max_seconds()) as windows:
             for start, pcm in windows:
                 seam = start + OVERLAP_S / 2 if start else 0.0  # this window's text starts here
                 kept = [segment for segment in kept if segment.start < seam]
@@ -328,9 +289,6 @@ class Transcriber:
                     raise GatewayError(400, f"Transcription refused: {error}", param="language") from None
                 language = language or info.language
                 duration = start + pcm.size / SAMPLE_RATE
-        finally:
-            if isinstance(windows, AudioWindows):
-                windows.container.close()
         record("transcription_audio_seconds", options.use, value=duration)
         record("transcription_seconds", options.use, value=time.monotonic() - started)
         text = " ".join(segment.text.strip() for segment in kept).strip()

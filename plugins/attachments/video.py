@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-import numpy as np
-
 from plugins.attachments.transcription import (
     Options,
     as_written,
@@ -27,7 +25,6 @@ from plugins.attachments.transcription import (
     max_seconds,
     model_label,
     open_container,
-    pcm_of,
     probe_seconds,
     too_long,
     transcriber,
@@ -47,7 +44,7 @@ class Frame:
 class Video:
     duration: float
     frames: tuple[Frame, ...]
-    pcm: np.ndarray | None  # the first audio track, 16 kHz mono, or None without one
+    has_audio: bool  # transcribed from the file itself, a window at a time
 
 
 def _keyframes(container: Any, stream: Any, limit: float) -> tuple[list[int], float]:
@@ -80,7 +77,7 @@ def _jpeg(frame: Any, max_side: int, quality: int) -> bytes:
     return output.getvalue()
 
 
-def read_video(data: bytes, count: int | None = None) -> Video:
+def read_video(data: bytes | BinaryIO, count: int | None = None) -> Video:
     """The audio track and up to `count` (default `gateway.transcription.frames`) keyframes of a video."""
     import av
 
@@ -94,7 +91,7 @@ def read_video(data: bytes, count: int | None = None) -> Video:
         declared = declared_seconds(container)
         if declared and declared > limit:
             raise too_long(declared, limit)
-        duration = declared or 0.0
+        duration, has_audio = declared or 0.0, bool(container.streams.audio)
         if container.streams.video and count > 0:
             stream = container.streams.video[0]
             if stream.codec_context.width * stream.codec_context.height > max_pixels:
@@ -112,17 +109,20 @@ def read_video(data: bytes, count: int | None = None) -> Video:
         raise undecodable(error) from None
     finally:
         container.close()
-    audio = open_container(data)
-    try:
-        pcm = pcm_of(audio, limit)
-    finally:
-        audio.close()
-    if not frames and pcm is None:
+    if not frames and not has_audio:
         raise GatewayError(400, "The video holds neither decodable frames nor an audio track.", param="file")
-    return Video(duration=max(duration, 0.0 if pcm is None else pcm.size / 16000), frames=tuple(frames), pcm=pcm)
+    return Video(duration=duration, frames=tuple(frames), has_audio=has_audio)
 
 
-def scan_frames(data: bytes, fps: float, max_frames: int) -> tuple[list[Frame], bool]:
+def _has_audio(data: bytes | BinaryIO) -> bool:
+    container = open_container(data)
+    try:
+        return bool(container.streams.audio)
+    finally:
+        container.close()
+
+
+def scan_frames(data: bytes | BinaryIO, fps: float, max_frames: int) -> tuple[list[Frame], bool]:
     """Frames `1 / fps` seconds apart over the whole clip (each decoded frame is looked at in turn), at
     most `gateway.escalation.ocr_max_side` large; False when the clip needs more than `max_frames`."""
     import av
@@ -161,18 +161,13 @@ def scan_frames(data: bytes, fps: float, max_frames: int) -> tuple[list[Frame], 
     return frames, True
 
 
-def video_text(data: bytes, read_image: Callable[[bytes], tuple[str, str]]) -> tuple[str, str]:
+def video_text(data: bytes | BinaryIO, read_image: Callable[[bytes], tuple[str, str]]) -> tuple[str, str]:
     """What a video says and shows, for the sensitive-data scan: its transcript and the text `read_image`
     (OCR) finds on frames taken every `1 / gateway.escalation.video_fps` seconds; the second value says
     why part of it could not be read ("unscanned-frames": more than `video_max_frames` were needed)."""
     settings = gateway_settings("escalation")
     frames, complete = scan_frames(data, float(settings["video_fps"]), int(settings["video_max_frames"]))
-    audio = open_container(data)
-    try:
-        pcm = pcm_of(audio, max_seconds())
-    finally:
-        audio.close()
-    spoken = transcriber().transcribe(pcm, Options(use="scan")).text if pcm is not None else ""
+    spoken = transcriber().transcribe(data, Options(use="scan")).text if _has_audio(data) else ""
     seen: dict[bytes, tuple[str, str]] = {}  # a still scene decodes to the same pixels: read them once
     for frame in frames:
         if frame.jpeg not in seen:
@@ -202,9 +197,9 @@ async def strict_media_parts(kind: str, data: bytes | BinaryIO, name: str, times
         return [], plan
     await model.ready()
     video = await local_work().run(read_video, data) if kind == "video" else None
-    source = data if video is None else video.pcm
-    transcript = None if source is None else await local_work().run(model.transcribe, source, Options(use="strict"))
-    seconds = video.duration if video else transcript.duration if transcript else 0.0
+    heard = video is None or video.has_audio
+    transcript = await local_work().run(model.transcribe, data, Options(use="strict")) if heard else None
+    seconds = max(video.duration if video else 0.0, transcript.duration if transcript else 0.0)
     label = f"{'Video' if video else 'Transcript of'} {name or kind} ({clock(seconds)})"
     if transcript is None:
         spoken = "(no audio track)"
