@@ -108,17 +108,17 @@ def attachment_text(attachment: Any) -> tuple[str, str]:
 
     A sanitised attachment is read as it will be sent: an image's own pixels, a PDF's page images
     (plus its original text layer), a clip's remuxed streams."""
-    kind, data = attachment.kind, attachment.read()
+    kind = attachment.kind
+    if kind == "video":  # read from its spooled file, never whole
+        from plugins.attachments.video import video_text
+
+        return video_text(attachment.stream, _read_image)
     if kind == "image":
-        return _read_image(data)
+        return _read_image(attachment.read())
     if kind == "pdf" and attachment.scan_pages:
         read = [_read_image(page) for page in attachment.scan_pages]
         return "\n".join([attachment.scan_text, *(text for text, _ in read)]), \
             next((unsure for _, unsure in read if unsure), "")
     if kind == "pdf":
-        return _pdf_text(data)
-    if kind == "video":
-        from plugins.attachments.video import video_text
-
-        return video_text(data, _read_image)
+        return _pdf_text(attachment.read())
     return "", ""

@@ -22,7 +22,7 @@ from plugins.platform.settings import gateway_settings
 from plugins.policy.detect import ScanTimeout, find_sensitive
 
 # Reasons that make a request strict because part of it could not be read.
-UNSCANNED = ("unscanned-pages", "scan-incomplete", "unreadable-text", "unscanned-frames")
+UNSCANNED = ("unscanned-pages", "scan-incomplete", "unreadable-text", "unscanned-frames", "unscanned-audio")
 # Fields of a content part that hold an attachment's bytes (read as a file, not as text).
 PAYLOAD_KEYS = ("url", "image_url", "data", "file_data", "file_url")
 
@@ -121,7 +121,7 @@ async def _scan_attachment(attachment, scope: str) -> list[str]:
     if attachment.kind == "audio":  # from the spooled file, a window at a time, until scan_timeout_s
         deadline = started + float(gateway_settings("escalation")["scan_timeout_s"])
         text, complete = await local_work().run(transcriber().scan, attachment.stream, deadline)
-        unread = "" if complete else "unscanned-pages"
+        unread = "" if complete else "unscanned-audio"
     else:
         text, unread = await local_work().run(reading.attachment_text, attachment)
     record("scan_seconds", attachment.kind, value=time.monotonic() - started)
