@@ -314,7 +314,7 @@ def start_transcription() -> None:
         transcriber().start_loading()
 
 
-async def transcribe(data: bytes, options: Options) -> Transcript:
+async def transcribe(data: bytes | BinaryIO, options: Options) -> Transcript:
     """Transcribe a file through the local-work pool (429 + Retry-After when it is full)."""
     from plugins.platform.admission import local_work
 

@@ -174,21 +174,22 @@ async def _serve(request: Request, form: FormData, key: UserAPIKeyAuth, task: st
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise GatewayError(400, "Multipart field 'file' (the audio file) is required.", param="file")
-    data = await upload.read()
-    if not data:
+    data = upload.file  # the spooled upload: transcribed a window at a time, never read whole
+    size = data.seek(0, 2)
+    if not size:
         raise GatewayError(400, "File is empty.", param="file")
     model = _field(form, "model")
     admitted = await admit(request, key, model, "atranscription")  # LiteLLM's rate limits and budget hooks
     record_route({"task": task, "privacy": "strict", "requested_privacy": "strict", "escalated": "",
-                  "surface": "audio", "attachment_log": [{"kind": "audio", "bytes": len(data), "placement": "local"}]})
+                  "surface": "audio", "attachment_log": [{"kind": "audio", "bytes": size, "placement": "local"}]})
     try:
         transcript = await transcribe(data, options)
     except Exception as error:
-        _audit(key, task, model, len(data), None, started, error)
+        _audit(key, task, model, size, None, started, error)
         raise
     finally:
         await release(key)
-    _audit(key, task, model, len(data), transcript, started, None)
+    _audit(key, task, model, size, transcript, started, None)
     await log_success(admitted, "atranscription", TranscriptionResponse(text=transcript.text),
                       deployment_price(model, "second") * transcript.duration, admitted_at)
     response = render(transcript, response_format, task, options.words)
