@@ -262,6 +262,8 @@ def test_too_long_audio_is_413_before_it_is_decoded(gateway, ollama, gemini):
 def test_undecodable_audio_and_video_are_400(gateway, ollama, gemini):
     with pytest.raises(openai.BadRequestError, match="could not be decoded"):
         gateway.client().audio.transcriptions.create(model="whisper-local", file=("a.mp3", b"not audio at all"))
+    with pytest.raises(openai.BadRequestError, match="empty"):
+        gateway.client().audio.translations.create(model="whisper-local", file=("a.mp3", b""))
     typed_but_broken = {"audio": b"ID3\x04" + bytes(5000), "video": b"\x00\x00\x00\x18ftypisom" + bytes(5000)}
     for kind, data in typed_but_broken.items():  # typed from their first bytes, but nothing in them decodes
         for privacy in ("strict", "flexible"):
