@@ -25,6 +25,13 @@ OVERLAP_S = 4.0  # long enough for a phone number said aloud; costs 15 % more tr
 FIFO_SAMPLES = 200_000  # input samples resampled at once (in groups: several times faster than per frame)
 
 
+class NoAudio(GatewayError):
+    """A file with no audio track, or one that decodes to nothing (a video may still have its frames)."""
+
+    def __init__(self) -> None:
+        super().__init__(400, "The file holds no decodable audio.", param="file")
+
+
 class AudioWindows:
     """The first audio track of a file object as (start seconds, 16 kHz mono float32) windows."""
 
@@ -45,7 +52,7 @@ class AudioWindows:
             raise undecodable(error) from None
         if not self.container.streams.audio:
             self.container.close()
-            raise GatewayError(400, "The file holds no decodable audio.", param="file")
+            raise NoAudio()
         self.track = self.container.streams.audio[0]
         self.declared = declared_seconds(self.container, self.track)
         if self.declared and self.declared > limit_s:
@@ -95,7 +102,7 @@ class AudioWindows:
         if buffered > (self.keep if sent else 0):
             yield start, np.concatenate(pending)
         elif not sent:
-            raise GatewayError(400, "The file holds no decodable audio.", param="file")
+            raise NoAudio()
 
 
 def scan_windows(model: Any, windows: AudioWindows, kwargs: dict[str, Any], deadline: float,

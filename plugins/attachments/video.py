@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from plugins.attachments.transcription import (
     Options,
+    Transcript,
     as_written,
     clock,
     declared_seconds,
@@ -114,12 +115,15 @@ def read_video(data: bytes | BinaryIO, count: int | None = None) -> Video:
     return Video(duration=duration, frames=tuple(frames), has_audio=has_audio)
 
 
-def _has_audio(data: bytes | BinaryIO) -> bool:
-    container = open_container(data)
+def _transcript(data: bytes | BinaryIO, options: Options) -> Transcript | None:
+    """The video's audio track transcribed from the file a window at a time; None when it has none, or
+    one that decodes to nothing."""
+    from plugins.attachments.audio_windows import NoAudio
+
     try:
-        return bool(container.streams.audio)
-    finally:
-        container.close()
+        return transcriber().transcribe(data, options)
+    except NoAudio:
+        return None
 
 
 def scan_frames(data: bytes | BinaryIO, fps: float, max_frames: int) -> tuple[list[Frame], bool]:
@@ -167,7 +171,8 @@ def video_text(data: bytes | BinaryIO, read_image: Callable[[bytes], tuple[str, 
     why part of it could not be read ("unscanned-frames": more than `video_max_frames` were needed)."""
     settings = gateway_settings("escalation")
     frames, complete = scan_frames(data, float(settings["video_fps"]), int(settings["video_max_frames"]))
-    spoken = transcriber().transcribe(data, Options(use="scan")).text if _has_audio(data) else ""
+    heard = _transcript(data, Options(use="scan"))
+    spoken = heard.text if heard else ""
     seen: dict[bytes, tuple[str, str]] = {}  # a still scene decodes to the same pixels: read them once
     for frame in frames:
         if frame.jpeg not in seen:
@@ -197,8 +202,10 @@ async def strict_media_parts(kind: str, data: bytes | BinaryIO, name: str, times
         return [], plan
     await model.ready()
     video = await local_work().run(read_video, data) if kind == "video" else None
-    heard = video is None or video.has_audio
-    transcript = await local_work().run(model.transcribe, data, Options(use="strict")) if heard else None
+    if video is None:
+        transcript: Transcript | None = await local_work().run(model.transcribe, data, Options(use="strict"))
+    else:
+        transcript = await local_work().run(_transcript, data, Options(use="strict")) if video.has_audio else None
     seconds = max(video.duration if video else 0.0, transcript.duration if transcript else 0.0)
     label = f"{'Video' if video else 'Transcript of'} {name or kind} ({clock(seconds)})"
     if transcript is None:
