@@ -304,9 +304,18 @@ class Chromium:
 
     def wait_for(self, expression: str, timeout_s: float = 30) -> None:
         deadline = time.monotonic() + timeout_s
-        while not self.js(expression):
+        while not self._settled(expression):
             assert time.monotonic() < deadline, f"timed out waiting for {expression}: {self.js('location.href')}"
             time.sleep(0.2)
+
+    def _settled(self, expression: str):
+        """The expression's value; falsy while the page is navigating (the UI redirects to its login)."""
+        try:
+            return self.js(expression)
+        except AssertionError as error:
+            if "navigated or closed" in str(error):
+                return None
+            raise
 
     def type_into(self, selector: str, text: str) -> None:
         self.js(f"document.querySelector({json.dumps(selector)}).focus()")
