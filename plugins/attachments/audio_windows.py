@@ -37,19 +37,13 @@ class AudioWindows:
 
     def __init__(self, stream: BinaryIO, limit_s: float, window_s: float = WINDOW_S,
                  overlap_s: float = OVERLAP_S) -> None:
-        import av
-
-        from plugins.attachments.transcription import declared_seconds, too_long, undecodable
+        from plugins.attachments.transcription import declared_seconds, open_container, too_long, undecodable
 
         self._undecodable = undecodable
         self._too_long = too_long
         self.limit_s = limit_s
         self.size, self.keep = int(window_s * SAMPLE_RATE), int(overlap_s * SAMPLE_RATE)
-        stream.seek(0)
-        try:
-            self.container = av.open(stream, mode="r")
-        except (av.FFmpegError, ValueError, OSError, UnicodeDecodeError) as error:
-            raise undecodable(error) from None
+        self.container = open_container(stream)  # from its start; undecodable -> 400
         if not self.container.streams.audio:
             self.container.close()
             raise NoAudio()
