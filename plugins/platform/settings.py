@@ -37,7 +37,9 @@ DEFAULTS: dict[str, Any] = {
         "fetch": {"enabled": True, "timeout_s": 10, "max_redirects": 3, "private_hosts": False},
     },
     "escalation": {
-        "enabled": True, "action": "escalate", "litellm_patterns": [], "patterns": ANY, "keywords": [],
+        "enabled": True, "action": "escalate", "actions": ANY, "patterns": ANY, "keywords": [],
+        "kinds": ["email", "iban", "credit_card", "phone", "es_dni", "es_nie", "us_ssn", "person", "address"],
+        "phone_regions": ["ES", "US", "GB", "DE", "FR", "IT"],
         "scan_attachments": True,
         "ocr_max_side": 1600, "ocr_max_pages": 10, "ocr_min_confidence": 0.5, "video_fps": 1, "video_max_frames": 60,
         "max_pages": 200, "scan_timeout_s": 60, "scan_cache_s": 3600,

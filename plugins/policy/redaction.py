@@ -26,19 +26,13 @@ from plugins.platform.settings import gateway_settings
 from plugins.policy import detect, outgoing, sensitive
 
 PLACEHOLDER = re.compile(r"\[([A-Z]+)_(\d+)\]")
-LABELS = {"email": "EMAIL", "iban": "IBAN", "eu_iban_enhanced": "IBAN", "iban_grouped": "IBAN", "es_dni": "DNI",
-          "es_nie": "NIE", "us_ssn": "SSN", "keyword": "KEYWORD"}
+LABELS = {"email": "EMAIL", "iban": "IBAN", "es_dni": "DNI", "es_nie": "NIE", "us_ssn": "SSN", "keyword": "KEYWORD",
+          "credit_card": "CARD", "phone": "PHONE", "person": "NAME", "address": "ADDRESS"}
 MAX_PLACEHOLDER = 24  # characters a placeholder can span (streaming holds back at most this many)
 
 
 def label(kind: str) -> str:
-    if kind in LABELS:
-        return LABELS[kind]
-    if "phone" in kind:
-        return "PHONE"
-    if kind in detect.CARD_PATTERNS:
-        return "CARD"
-    return re.sub(r"[^A-Z]", "", kind.upper()) or "VALUE"
+    return LABELS.get(kind) or re.sub(r"[^A-Z]", "", kind.upper()) or "VALUE"
 
 
 class RedactionUncertain(Exception):

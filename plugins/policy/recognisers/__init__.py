@@ -1,0 +1,71 @@
+"""Recognisers: one per kind of sensitive value, each finding the spans of its kind in a text.
+
+The shape follows Presidio's recognisers: a recogniser knows one kind (`kind`), which reading of the
+request it looks at (`reads`: the whole text, or only the stretches that hold digits), and how to
+find its values there (`find`, returning (start, end) spans). `policy/detect.py` runs the configured
+ones over the readings of `policy/normalise.py`. An operator adds a kind with a regex under
+`gateway.escalation.patterns`, or a module here listed in `BUILT_IN`.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterator
+from typing import Protocol
+
+import regex
+
+from plugins.platform.settings import gateway_settings
+
+
+class ScanTimeout(Exception):
+    """The recognisers could not read the whole request in time: it is handled as unscanned."""
+
+
+def remaining(deadline: float | None) -> float | None:
+    """Seconds left before `deadline` (time.monotonic()); ScanTimeout once it has passed."""
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise ScanTimeout("the sensitive-data scan ran out of time")
+    return left
+
+
+def finditer(pattern: regex.Pattern, text: str, deadline: float | None) -> Iterator[regex.Match]:
+    """The pattern's matches in `text`, the GIL released while matching, bounded by `deadline`."""
+    try:
+        yield from pattern.finditer(text, concurrent=True, timeout=remaining(deadline))
+    except TimeoutError:
+        raise ScanTimeout("the sensitive-data scan ran out of time") from None
+
+
+class Recogniser(Protocol):
+    kind: str  # what the gateway reports and what `gateway.escalation.actions` is keyed by
+    reads: str  # "text": every reading of the request; "numbers": only the stretches holding digits
+
+    def find(self, text: str, deadline: float | None) -> Iterator[tuple[int, int]]: ...
+
+
+@functools.lru_cache(maxsize=1)
+def configured() -> tuple[Recogniser, ...]:
+    """The recognisers `gateway.escalation` turns on, in the order their kinds are reported."""
+    from plugins.policy.recognisers import addresses, cards, ids, names, patterns, phones
+
+    settings = gateway_settings("escalation")
+    built_in = {"email": patterns.litellm("email"), "us_ssn": patterns.litellm("us_ssn"), "iban": ids.IBAN,
+                "es_dni": ids.ES_DNI, "es_nie": ids.ES_NIE, "credit_card": cards.CARDS,
+                "phone": phones.Phones(tuple(settings["phone_regions"] or ())),
+                "person": names.PERSON, "address": addresses.ADDRESS}
+    kinds = settings["kinds"] or []
+    unknown = [kind for kind in kinds if kind not in built_in]
+    if unknown:
+        raise ValueError(f"gateway.escalation.kinds: unknown {unknown}; known: {sorted(built_in)} "
+                         "(add a regex kind under gateway.escalation.patterns)")
+    chosen: list[Recogniser] = [built_in[kind] for kind in kinds]
+    chosen += [patterns.Pattern(name, source) for name, source in (settings["patterns"] or {}).items()]
+    keywords = settings["keywords"] or []
+    if keywords:
+        chosen.append(patterns.keywords(keywords))
+    return tuple(chosen)
