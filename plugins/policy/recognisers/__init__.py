@@ -43,7 +43,8 @@ def finditer(pattern: regex.Pattern, text: str, deadline: float | None) -> Itera
 
 class Recogniser(Protocol):
     kind: str  # what the gateway reports and what `gateway.escalation.actions` is keyed by
-    reads: str  # "text": every reading of the request; "numbers": only the stretches holding digits
+    reads: str  # "text": every reading of the request; "numbers": the stretches holding digits, in every
+    # spelling; "written-numbers": those stretches as written only
 
     def find(self, text: str, deadline: float | None) -> Iterator[tuple[int, int]]: ...
 

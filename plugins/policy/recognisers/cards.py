@@ -1,5 +1,6 @@
 """Payment card numbers: 12 to 19 digits, as people write them (groups split by spaces, dashes or dots),
-that pass the Luhn check and start with an issuer's number range at one of the issuer's lengths."""
+that pass the Luhn check and start with an issuer's number range at one of the issuer's lengths. A
+shorter number (12-15 digits: Maestro, Amex, Diners) introduced as an order or invoice is not a card."""
 
 from __future__ import annotations
 
@@ -9,20 +10,23 @@ from dataclasses import dataclass
 import regex
 
 from plugins.policy.recognisers import finditer
+from plugins.policy.recognisers.context import introduced_as_reference
 
 # Issuer identification numbers (first digits) and the lengths each issuer uses (ISO/IEC 7812 registry
 # as the networks publish it): Visa, Mastercard (51-55 and the 2-series), American Express, Diners Club,
 # Discover, JCB (and its old 15-digit 1800/2131), Maestro, UnionPay, Mir, RuPay, Troy, Verve.
-ISSUERS: tuple[tuple[tuple[int, int], tuple[int, ...]], ...] = (
-    ((4, 4), (13, 16, 19)),
-    ((51, 55), (16,)), ((2221, 2720), (16,)),
-    ((34, 34), (15,)), ((37, 37), (15,)),
-    ((300, 305), (14, 16, 17, 18, 19)), ((36, 36), (14, 15, 16, 17, 18, 19)), ((38, 39), (14, 16, 17, 18, 19)),
-    ((6011, 6011), (16, 17, 18, 19)), ((644, 649), (16, 17, 18, 19)), ((65, 65), (16, 17, 18, 19)),
-    ((3528, 3589), (15, 16, 17, 18, 19)), ((1800, 1800), (15,)), ((2131, 2131), (15,)),
-    ((50, 50), tuple(range(12, 20))), ((56, 69), tuple(range(12, 20))), ((604, 604), tuple(range(12, 20))),
-    ((62, 62), (16, 17, 18, 19)), ((2200, 2204), (16, 17, 18, 19)), ((81, 82), (16,)),
-    ((9792, 9792), (16,)),
+ANY_LENGTH = tuple(range(12, 20))
+ISSUERS: tuple[tuple[tuple[str, str], tuple[int, ...]], ...] = (
+    (("4", "4"), (13, 16, 19)),
+    (("51", "55"), (16,)), (("2221", "2720"), (16,)),
+    (("34", "34"), (15,)), (("37", "37"), (15,)),
+    (("300", "305"), (14, 16, 17, 18, 19)), (("36", "36"), (14, 15, 16, 17, 18, 19)),
+    (("38", "39"), (14, 16, 17, 18, 19)),
+    (("6011", "6011"), (16, 17, 18, 19)), (("644", "649"), (16, 17, 18, 19)), (("65", "65"), (16, 17, 18, 19)),
+    (("35", "35"), (15, 16, 17, 18, 19)), (("1800", "1800"), (15,)), (("2131", "2131"), (15,)),
+    (("50", "50"), ANY_LENGTH), (("56", "69"), ANY_LENGTH), (("0604", "0604"), ANY_LENGTH),
+    (("62", "62"), (16, 17, 18, 19)), (("2200", "2204"), (16, 17, 18, 19)), (("81", "82"), (16,)),
+    (("9792", "9792"), (16,)),
 )
 # Digit groups with at most one separator between them: a run of them holds the candidates.
 GROUPS = regex.compile(r"(?<![\d])\d+(?:[ \-.\u00a0]\d+)*(?!\d)")
@@ -37,7 +41,7 @@ def luhn_valid(digits: str) -> bool:
 def issued(digits: str) -> bool:
     """Whether a card issuer uses this number's first digits at this length."""
     for (low, high), lengths in ISSUERS:
-        if len(digits) in lengths and low <= int(digits[:len(str(low))]) <= high:
+        if len(digits) in lengths and low <= digits[:len(low)] <= high:
             return True
     return False
 
@@ -63,7 +67,8 @@ class Cards:
                     digits += run.group(0)[groups[last][0]:groups[last][1]]
                     if len(digits) > 19:
                         break
-                    if is_card(digits):
+                    if is_card(digits) and (len(digits) >= 16 or not introduced_as_reference(
+                            text[max(0, offset + groups[first][0] - 20):offset + groups[first][0]])):
                         yield offset + groups[first][0], offset + groups[last][1]
                         break
 

@@ -1,7 +1,13 @@
-"""Telephone numbers, with Google's libphonenumber rules (the `phonenumbers` port): every national
-and international format of the configured regions (`gateway.escalation.phone_regions`), trunk
-prefixes such as `(0)`, and extensions (`x123`, `ext. 12`). A number counts when libphonenumber
-calls it valid for its region; dates, times and amounts are not phone numbers there."""
+"""Telephone numbers as people write them, checked with Google's libphonenumber rules (the
+`phonenumbers` port) for the configured regions (`gateway.escalation.phone_regions`).
+
+A candidate is a run of digits with the separators, parentheses, `+`/`00` prefixes, trunk prefixes
+such as `(0)` and extensions (`x123`, `ext. 12`) phones are written with. It is a phone number when
+its shape says so (an international prefix, an area code in parentheses, an extension, digit groups
+that are not a date or an amount), or, written as one bare run of digits, when libphonenumber
+calls it valid and it reads like a national number (trunk `0`, or a phone word before it). Dates,
+times, amounts, versions and numbers introduced as an order, invoice or reference are not phones.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +15,64 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import phonenumbers
+import regex
 
-from plugins.policy.recognisers import remaining
+from plugins.policy.recognisers import finditer
+from plugins.policy.recognisers.context import introduced_as_phone, introduced_as_reference
+
+CANDIDATE = regex.compile(
+    r"(?<![\w+\-./,:])(?:\+|\b00)?\(?\d[\d \u00a0().\-/]{4,24}\d\)?"
+    r"(?:\s*(?:x|ext\.?|extension|ext|poste|int\.|Durchwahl|dw\.?)\s*\d{1,6})?(?![\w]|[.,]\d)",
+    regex.IGNORECASE,
+)
+EXTENSION = regex.compile(r"\s*(?:x|ext\.?|extension|poste|int\.|Durchwahl|dw\.?)\s*\d{1,6}$", regex.IGNORECASE)
+DATE = regex.compile(r"(?<!\d)(?:\d{1,2}([./\-])\d{1,2}\1\d{2,4}|\d{4}([./\-])\d{1,2}\2\d{1,2}|(?:19|20)\d{6})(?!\d)")
+THOUSANDS = regex.compile(r"\d{1,3}(?:[., \u00a0]\d{3})+")
+def _valid_somewhere(number: str, regions: tuple[str, ...]) -> bool:
+    for region in regions:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return True
+    return False
+
+
+def is_phone(candidate: str, before: str, regions: tuple[str, ...]) -> bool:
+    """Whether `candidate` (as written) is a phone number, given the text just `before` it."""
+    extension = EXTENSION.search(candidate)
+    body = candidate[:extension.start()] if extension else candidate
+    digits = regex.sub(r"\D", "", body)
+    international = body.startswith("+") or (body.startswith("00") and len(digits) >= 10)
+    if not 7 <= len(digits) <= 15:
+        return False
+    if international:
+        return len(digits) >= 9
+    if DATE.search(body):
+        return False
+    phone_word = introduced_as_phone(before)
+    if introduced_as_reference(before) and not phone_word:
+        return False
+    grouped = regex.search(r"[ \u00a0.\-/()]", body) is not None
+    if extension or "(" in body:
+        return True
+    if grouped and not THOUSANDS.fullmatch(body):
+        return len(digits) >= 8 or phone_word or _valid_somewhere(body, regions)
+    if phone_word:
+        return _valid_somewhere(body, regions) or (digits.startswith("0") and len(digits) >= 9)
+    national = digits.startswith("0") and not digits.startswith("00") and 10 <= len(digits) <= 11
+    return national or (_valid_somewhere(body, regions) and (digits.startswith("0") or len(digits) >= 9))
 
 
 @dataclass(frozen=True)
 class Phones:
     regions: tuple[str, ...]
     kind: str = "phone"
-    reads: str = "numbers"
+    reads: str = "written-numbers"  # separators and parentheses as written: they are what tells a phone apart
 
     def find(self, text: str, deadline: float | None) -> Iterator[tuple[int, int]]:
-        seen: set[tuple[int, int]] = set()
-        for region in self.regions or ("US",):
-            remaining(deadline)
-            for match in phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.VALID):
-                if (match.start, match.end) not in seen:
-                    seen.add((match.start, match.end))
-                    yield match.start, match.end
+        regions = self.regions or ("US",)
+        for match in finditer(CANDIDATE, text, deadline):
+            if is_phone(match.group(0).rstrip(" .-/"), text[max(0, match.start() - 40):match.start()], regions):
+                yield match.start(), match.start() + len(match.group(0).rstrip(" .-/"))
