@@ -91,24 +91,34 @@ def _wants_escalation_check(data: dict, headers: dict[str, str], user_api_key_di
     )
 
 
-def _strictest(actions: list[str]) -> str:
-    return min(actions, key=ACTIONS.index)
+def _strictest(actions: list[str], *pins: str) -> str:
+    return min([*actions, *pins], key=ACTIONS.index)
 
 
-def sensitive_action(data: dict, headers: dict[str, str], user_api_key_dict: Any) -> str:
-    """What to do when sensitive data is found: the request's `sensitive_data` (body, metadata or the
-    `x-sensitive-data` header), else the key's, else the team's metadata, else `gateway.escalation.action`,
-    made at least as strict as what an admin pinned on the key and its team (block > escalate > redact):
-    a request may tighten a pin, never loosen it. None of the three sends a detected value out."""
+def requested_action(data: dict, headers: dict[str, str]) -> str | None:
+    """The request's own `sensitive_data` (body, metadata or the `x-sensitive-data` header), if any."""
     metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
     lowered = {key.lower(): value for key, value in headers.items()}
-    pins = _pins(user_api_key_dict)
-    chosen = data.pop("sensitive_data", None) or metadata.pop("sensitive_data", None) or \
-        lowered.get("x-sensitive-data") or (pins[0] if pins else None) or gateway_settings("escalation")["action"]
+    chosen = data.pop("sensitive_data", None) or metadata.pop("sensitive_data", None) or lowered.get("x-sensitive-data")
+    if chosen is None:
+        return None
     if not isinstance(chosen, str) or chosen.strip().lower() not in ACTIONS:
         raise GatewayError(400, f"Invalid sensitive_data {chosen!r}: allowed values are escalate, redact, block.",
                            param="sensitive_data")
-    return _strictest([chosen.strip().lower(), *pins])
+    return chosen.strip().lower()
+
+
+def sensitive_action(found: list[str], requested: str | None, user_api_key_dict: Any) -> str:
+    """What to do with the kinds `found`: the request's `sensitive_data` for every kind, else each kind's
+    `gateway.escalation.actions` entry (else `action`), the strictest of them (block > escalate > redact),
+    made at least as strict as what an admin pinned on the key and its team: a request may tighten a pin,
+    never loosen it. None of the three sends a detected value out."""
+    settings = gateway_settings("escalation")
+    per_kind = settings["actions"] or {}
+    chosen = [requested] if requested else [str(per_kind.get(kind, settings["action"])).lower() for kind in found
+                                             if kind not in UNSCANNED]
+    return _strictest([action for action in chosen if action in ACTIONS] or [settings["action"]],
+                      *_pins(user_api_key_dict))
 
 
 async def redact_request(data: dict[str, Any], sent: list[str], skip: frozenset[int], attachments: list,
@@ -186,7 +196,7 @@ async def plan_request(
     if decision.privacy == "flexible":
         check_cloud_request(sent if sent is not None else data, surface)
     check = _wants_escalation_check(data, headers, user_api_key_dict)
-    action = sensitive_action(data, headers, user_api_key_dict)
+    requested = requested_action(data, headers)
     reject_cross_class_fallbacks(data, decision)
     found = await collect_attachments(messages)
     attachments = [attachment for _, _, attachment in found]
@@ -200,6 +210,8 @@ async def plan_request(
         fields = scanned_fields(data, sent)
         skip = attachment_payloads(content[position] for content, position, _ in found)
         sensitive = await scan_request(sent_texts(fields, skip), attachments, key_scope)
+    action = sensitive_action(sensitive, requested, user_api_key_dict)
+    if scanned:
         if sensitive and action == "block":
             raise GatewayError(403, "Refused: the request holds sensitive data (" + ", ".join(sensitive) + ") and "
                                "sensitive_data=block. Nothing was sent to any model.", param="sensitive_data",

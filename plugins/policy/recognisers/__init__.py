@@ -42,9 +42,14 @@ def finditer(pattern: regex.Pattern, text: str, deadline: float | None) -> Itera
 
 
 class Recogniser(Protocol):
-    kind: str  # what the gateway reports and what `gateway.escalation.actions` is keyed by
-    reads: str  # "text": every reading of the request; "numbers": the stretches holding digits, in every
-    # spelling; "written-numbers": those stretches as written only
+    @property
+    def kind(self) -> str:
+        """What the gateway reports, and what `gateway.escalation.actions` is keyed by."""
+
+    @property
+    def reads(self) -> str:
+        """"text": every reading of the request; "numbers": the stretches holding digits, in every
+        spelling; "written-numbers": those stretches as written only."""
 
     def find(self, text: str, deadline: float | None) -> Iterator[tuple[int, int]]: ...
 
@@ -55,10 +60,12 @@ def configured() -> tuple[Recogniser, ...]:
     from plugins.policy.recognisers import addresses, cards, ids, names, patterns, phones
 
     settings = gateway_settings("escalation")
-    built_in = {"email": patterns.litellm("email"), "us_ssn": patterns.litellm("us_ssn"), "iban": ids.IBAN,
-                "es_dni": ids.ES_DNI, "es_nie": ids.ES_NIE, "credit_card": cards.CARDS,
-                "phone": phones.Phones(tuple(settings["phone_regions"] or ())),
-                "person": names.PERSON, "address": addresses.ADDRESS}
+    built_in: dict[str, Recogniser] = {
+        "email": patterns.litellm("email"), "us_ssn": patterns.litellm("us_ssn"), "iban": ids.IBAN,
+        "es_dni": ids.ES_DNI, "es_nie": ids.ES_NIE, "credit_card": cards.CARDS,
+        "phone": phones.Phones(tuple(settings["phone_regions"] or ())),
+        "person": names.PERSON, "address": addresses.ADDRESS,
+    }
     kinds = settings["kinds"] or []
     unknown = [kind for kind in kinds if kind not in built_in]
     if unknown:

@@ -35,6 +35,6 @@ def spanish_id_valid(value: str) -> bool:
 
 
 # Country code and check digits, then groups of letters and digits (spaced or not); the checksum decides.
-IBAN = Pattern("iban", r"(?<![A-Z0-9])[A-Z]{2} ?\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?", iban_valid)
+IBAN = Pattern("iban", r"[A-Z]{2} ?\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?", iban_valid)
 ES_DNI = Pattern("es_dni", r"(?<!\d)\d{8}-?[A-HJ-NP-TV-Z](?![A-Za-z0-9])", spanish_id_valid)  # OCR drops the space
 ES_NIE = Pattern("es_nie", r"(?<!\d)[XYZ]-?\d{7}-?[A-HJ-NP-TV-Z](?![A-Za-z0-9])", spanish_id_valid)
