@@ -35,6 +35,10 @@ SEPARATORS = regex.compile(r"(?<=[A-Z0-9])[\s.\-_/·]+(?=[A-Z0-9])")
 DIGIT_CLUSTER = regex.compile(r"\d(?:\D{0,24}\d)*")
 CONTEXT = 24
 BETWEEN_DIGITS = regex.compile(r"(?<=\d) (?=\d)|(?<=\d) (?=[A-Z](?![A-Z0-9]))")
+# Groups of four (the way IBANs and card numbers are written) and an IBAN's head, wherever they are in the
+# request: read in order as one line, a value split across messages, parts or a tool call and its result
+# is whole again.
+FOUR_GROUPS = regex.compile(r"(?<![A-Z0-9])(?:[A-Z]{2} ?\d{2}(?= [A-Z0-9]{4}(?![A-Z0-9]))|\d{4}(?![A-Z0-9]))")
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 MAX_DECODED_BYTES = 1_000_000
 
@@ -90,4 +94,5 @@ def readings(texts: Iterable[str]) -> Readings:
     numbers = " | ".join(reading[max(0, found.start() - CONTEXT):found.end() + CONTEXT]
                          for reading in full for found in DIGIT_CLUSTER.finditer(reading))
     spaced = SEPARATORS.sub(" ", numbers.upper())
-    return Readings(full, [numbers, spaced, BETWEEN_DIGITS.sub("", spaced)])
+    groups = " ".join(match.group(0) for match in FOUR_GROUPS.finditer(spaced))
+    return Readings(full, [numbers, spaced, BETWEEN_DIGITS.sub("", spaced), groups])

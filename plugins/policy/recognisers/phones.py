@@ -58,7 +58,7 @@ def is_phone(candidate: str, before: str, regions: tuple[str, ...]) -> bool:
     if extension or "(" in body:
         return True
     if grouped and not THOUSANDS.fullmatch(body):
-        return len(digits) >= 8 or phone_word or _valid_somewhere(body, regions)
+        return len(digits) >= 9 or phone_word or _valid_somewhere(body, regions)
     if phone_word:
         return _valid_somewhere(body, regions) or (digits.startswith("0") and len(digits) >= 9)
     national = digits.startswith("0") and not digits.startswith("00") and 10 <= len(digits) <= 11
