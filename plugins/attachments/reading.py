@@ -65,9 +65,9 @@ def _ocr(image: Any) -> tuple[str, str]:
 
 def _pdf_text(data: bytes) -> tuple[str, str]:
     """A PDF as it was received (not sanitised: the scan is off or the request is strict-bound): every
-    page's text layer, plus OCR of the pages that hold images; "unscanned-pages" when pages went unread."""
+    page's text layer, plus OCR of every page rendered (text drawn as vector shapes or images is in no text
+    layer); "unscanned-pages" when pages went unread."""
     import pypdfium2
-    import pypdfium2.raw as pdfium_c
 
     settings = gateway_settings("escalation")
     max_side = int(settings["ocr_max_side"])
@@ -82,9 +82,6 @@ def _pdf_text(data: bytes) -> tuple[str, str]:
         texts, unread = [], ""
         for page in document:
             texts.append(page.get_textpage().get_text_range())
-            if not any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4)) and \
-                    texts[-1].strip():
-                continue  # a text-only page: its text layer is all it says
             if ocr_budget <= 0:
                 unread = "unscanned-pages"
                 break

@@ -39,6 +39,18 @@ BETWEEN_DIGITS = regex.compile(r"(?<=\d) (?=\d)|(?<=\d) (?=[A-Z](?![A-Z0-9]))")
 # request: read in order as one line, a value split across messages, parts or a tool call and its result
 # is whole again.
 FOUR_GROUPS = regex.compile(r"(?<![A-Z0-9])(?:[A-Z]{2} ?\d{2}(?= [A-Z0-9]{4}(?![A-Z0-9]))|\d{4}(?![A-Z0-9]))")
+# Digits said or written as words, one by one (how people dictate numbers, and how speech is transcribed),
+# in English, Spanish, German, French and Italian.
+DIGIT_WORDS = {
+    word: str(digit) for digit, words in enumerate((
+        "zero oh cero null zéro", "one uno una eins un une", "two dos zwei zwo deux due", "three tres drei trois tre",
+        "four cuatro vier quatre quattro", "five cinco fünf cinq cinque", "six seis sechs sei",
+        "seven siete sieben sept sette", "eight ocho acht huit otto", "nine nueve neun neuf nove"))
+    for word in words.split()
+}
+DIGIT_WORD = regex.compile(r"\b(?:" + "|".join(sorted(DIGIT_WORDS, key=len, reverse=True)) + r")\b", regex.IGNORECASE)
+DICTATED = regex.compile(r"(?<=\b\d)[\s,.\-]+(?=\d\b)")  # "6 1 2, 3 4 5" -> "612345"
+SPELLED_LETTERS = regex.compile(r"\b([A-Za-z]) ([A-Za-z]) (?=\d)")  # "E S 9 1" -> "ES 9 1"
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 MAX_DECODED_BYTES = 1_000_000
 
@@ -88,11 +100,21 @@ class Readings:
     numbers: list[str]
 
 
+def spoken_digits(text: str) -> str | None:
+    """`text` with digits said as words turned into digits ("nine one two one" -> "9 1 2 1"), or None when
+    it does not dictate a number (fewer than four such words)."""
+    if len(DIGIT_WORD.findall(text[:1_000_000])) < 4:
+        return None
+    digits = DIGIT_WORD.sub(lambda match: DIGIT_WORDS[match.group(0).lower()], text)
+    return DICTATED.sub("", SPELLED_LETTERS.sub(r"\1\2", digits))
+
+
 def readings(texts: Iterable[str]) -> Readings:
     joined = " \n ".join(normalise(text) for text in texts if text)
     full = [joined, *(normalise(text) for text in decoded_base64(joined))]
+    full += [spoken for spoken in map(spoken_digits, full) if spoken]
     numbers = " | ".join(reading[max(0, found.start() - CONTEXT):found.end() + CONTEXT]
                          for reading in full for found in DIGIT_CLUSTER.finditer(reading))
-    spaced = SEPARATORS.sub(" ", numbers.upper())
+    spaced = SPELLED_LETTERS.sub(r"\1\2 ", SEPARATORS.sub(" ", numbers.upper()))
     groups = " ".join(match.group(0) for match in FOUR_GROUPS.finditer(spaced))
     return Readings(full, [numbers, spaced, BETWEEN_DIGITS.sub("", spaced), groups])
