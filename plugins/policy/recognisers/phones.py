@@ -21,7 +21,7 @@ from plugins.policy.recognisers import finditer
 from plugins.policy.recognisers.context import introduced_as_phone, introduced_as_reference
 
 CANDIDATE = regex.compile(
-    r"(?<![\w+\-./,:])(?:\+|\b00)?\(?\d[\d \u00a0().\-/]{4,24}\d\)?"
+    r"(?:(?<![\w+])\+|(?<![\w+\-./,:])(?:\b00)?)\(?\d[\d \u00a0().\-/]{4,24}\d\)?"
     r"(?:\s*(?:x|ext\.?|extension|ext|poste|int\.|Durchwahl|dw\.?)\s*\d{1,6})?(?![\w]|[.,]\d)",
     regex.IGNORECASE,
 )
