@@ -28,7 +28,7 @@ from plugins.policy.redaction import (
     redact_image,
     redact_pdf,
 )
-from plugins.policy.sensitive import UNSCANNED, attachment_payloads, scan_request
+from plugins.policy.sensitive import UNSCANNED, attachment_payloads, request_deadline, scan_request
 from plugins.surfaces.responses_input import responses_messages
 
 OVERRIDE_VALUES = ("off", "skip", "false")
@@ -122,12 +122,12 @@ def sensitive_action(found: list[str], requested: str | None, user_api_key_dict:
 
 
 async def redact_request(data: dict[str, Any], sent: list[str], skip: frozenset[int], attachments: list,
-                         surface: str) -> Vault | None:
+                         surface: str, deadline: float) -> Vault | None:
     """The request with its values replaced by placeholders in every field in `sent`, or None when
     redaction cannot be certain."""
     vault = Vault()
     try:
-        redact_fields(data, sent, skip, vault)
+        redact_fields(data, sent, skip, vault, deadline)
         for attachment in attachments:
             if surface != "chat" or attachment.kind not in ("image", "pdf"):
                 raise RedactionUncertain(f"{attachment.kind} attachments cannot be redacted on {surface}")
@@ -206,10 +206,11 @@ async def plan_request(
     sensitive: list[str] = []
     vault: Vault | None = None
     scanned = decision.privacy == "flexible" and check
+    deadline = request_deadline()
     if scanned:
         fields = scanned_fields(data, sent)
         skip = attachment_payloads(content[position] for content, position, _ in found)
-        sensitive = await scan_request(sent_texts(fields, skip), attachments, key_scope)
+        sensitive = await scan_request(sent_texts(fields, skip), attachments, key_scope, deadline)
     action = sensitive_action(sensitive, requested, user_api_key_dict)
     if scanned:
         if sensitive and action == "block":
@@ -217,7 +218,7 @@ async def plan_request(
                                "sensitive_data=block. Nothing was sent to any model.", param="sensitive_data",
                                error_type="permission_error", code="sensitive_data_blocked")
         if sensitive and action == "redact" and not set(sensitive) & set(UNSCANNED):
-            vault = await redact_request(data, list(fields), skip, attachments, surface)
+            vault = await redact_request(data, list(fields), skip, attachments, surface, deadline)
         if sensitive and vault is None:
             reason = escalation_reason(sensitive) if action == "escalate" else "redaction-uncertain"
             decision = routing.escalate_to_strict(decision, f"{reason}:" + "+".join(sensitive))
@@ -237,6 +238,7 @@ async def plan_request(
         "escalated": "" if vault else escalation_reason(sensitive),
         "sensitive": sensitive,
         "scanned": scanned,
+        "scan_deadline": deadline,  # the last-step check reads with what is left of it
         "action": action,
         "redacted": vault.summary() if vault else "",
         "redaction_boxes": vault.boxes if vault and dry_run else [],

@@ -190,3 +190,80 @@ def test_a_spoken_phone_number_stays_local(gateway, ollama, gemini):
     assert response.status_code == 200, response.text
     assert response.headers["x-gateway-escalated"] == "sensitive-data"
     assert gemini.requests == [] and gemini.upload_count == 0
+
+
+# --- spellings (issue 33): generated transformations of every kind, derandomized ------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+VALUES = {
+    "iban": ["ES9121000418450200051332", "DE89370400440532013000", "GB29NWBK60161331926819",
+             "IT60X0542811101000000123456", "FR1420041010050500013M02606"],
+    "credit_card": ["4111111111111111", "5555555555554444", "2224413423844589"],
+    "phone": ["+34 612 345 678", "+49 30 901820", "+44 20 7946 0958"],
+    "es_dni": ["12345678Z"], "es_nie": ["X1234567L"], "email": ["ana.garcia@example.org"],
+}
+CONFUSABLE = {"A": "А", "E": "Ε", "S": "Ѕ", "B": "Β", "K": "К", "X": "Х", "Z": "Ζ", "L": "Ⅼ", "a": "а", "e": "е",
+              "o": "о", "c": "с", "p": "р", "x": "х"}
+DIGITS = {"arabic": "٠١٢٣٤٥٦٧٨٩", "devanagari": "०१२३४५६७८९", "fullwidth": "０１２３４５６７８９",
+          "bold": "𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗"}
+INVISIBLES = ["\u200b", "\u200d", "\u2060", "\u034f", "\U000e0020", "\ufeff", "\u00ad"]
+SEPARATORS = [" ", "\u00a0", "\u2011", "\u2013", "-", ".", "  ", "\t", " | ", ", "]
+
+
+def grouped(value: str, separator: str) -> str:
+    compact = value.replace(" ", "")
+    return separator.join(compact[index:index + 4] for index in range(0, len(compact), 4))
+
+
+def spelled(draw_kind: str, value: str, how: str, option: int) -> str:
+    import base64 as b64
+    import codecs
+    from urllib.parse import quote
+
+    if how == "separators" and draw_kind not in ("email", "phone"):
+        return grouped(value, SEPARATORS[option % len(SEPARATORS)])
+    if how == "confusables":
+        return "".join(CONFUSABLE.get(char, char) for char in value)
+    if how == "digits":
+        table = list(DIGITS.values())[option % len(DIGITS)]
+        return "".join(table[int(char)] if char.isdigit() else char for char in value)
+    if how == "invisible":
+        mark = INVISIBLES[option % len(INVISIBLES)]
+        return mark.join(value)
+    if how == "url":
+        return quote(quote(value, safe=""), safe="")
+    if how == "html":
+        return "".join(f"&#{ord(char)};" for char in value)
+    if how == "base64x2":
+        return b64.b64encode(b64.b64encode(value.encode())).decode()
+    if how == "hex":
+        return value.encode().hex()
+    if how == "rot13" and draw_kind in ("iban", "es_dni", "es_nie", "email"):
+        return codecs.encode(value, "rot13")
+    if how == "reversed" and draw_kind in ("iban", "es_dni", "es_nie", "email"):
+        return value[::-1]
+    if how == "words" and draw_kind in ("credit_card", "phone"):
+        words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"] if option % 2 else \
+            ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"]
+        return " ".join(words[int(char)] if char.isdigit() else char for char in value if char != " ")
+    if how == "table" and draw_kind not in ("email", "phone"):
+        return "| " + " | ".join(grouped(value, " ").split(" ")) + " |"
+    if how == "email" and draw_kind == "email":
+        name, domain = value.split("@")
+        return f"{name} at {domain.replace('.', ' dot ')}" if option % 2 else f"{name}[at]{domain}"
+    return value
+
+
+HOW = ["separators", "confusables", "digits", "invisible", "url", "html", "base64x2", "hex", "rot13", "reversed",
+       "words", "table", "email"]
+
+
+@settings(derandomize=True, max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(kind=st.sampled_from(sorted(VALUES)), pick=st.integers(0, 10), how=st.sampled_from(HOW),
+       option=st.integers(0, 20))
+def test_every_spelling_of_every_kind_is_found(kind, pick, how, option):
+    value = VALUES[kind][pick % len(VALUES[kind])]
+    text = f"Here you are: {spelled(kind, value, how, option)} — thanks."
+    assert find_sensitive([text]), f"{how}: {text!r}"

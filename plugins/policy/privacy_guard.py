@@ -115,6 +115,17 @@ def cloud_body_refusal(error: Exception) -> GatewayError | None:
     return _cloud_body_error(found.group(1) if found else "sensitive data")
 
 
+def _deadline(litellm_params: dict[str, Any] | None) -> float:
+    """What is left of the request's scan deadline (at least a second, for the body LiteLLM rebuilt); a
+    request the pipeline did not plan gets a whole `scan_timeout_s`."""
+    import time
+
+    planned = (route_of(litellm_params) or {}).get("scan_deadline")
+    if not isinstance(planned, (int, float)):
+        return time.monotonic() + float(gateway_settings("escalation")["scan_timeout_s"])
+    return max(float(planned), time.monotonic() + 1.0)
+
+
 async def check_cloud_body(body: Any, litellm_params: dict[str, Any] | None) -> None:
     """The Gemini request as LiteLLM built it, read once more by the same detectors just before it is
     sent: a value that reached it by a path nobody foresaw is refused (403) instead of sent. Skipped
@@ -123,21 +134,19 @@ async def check_cloud_body(body: Any, litellm_params: dict[str, Any] | None) -> 
     from plugins.policy.sensitive import find_sensitive_off_loop
 
     if _needs_body_check(litellm_params):
-        _refuse_cloud_body(await find_sensitive_off_loop(gemini_texts(body)), litellm_params)
+        _refuse_cloud_body(await find_sensitive_off_loop(gemini_texts(body), _deadline(litellm_params)),
+                           litellm_params)
 
 
 def check_cloud_body_now(body: Any, litellm_params: dict[str, Any] | None) -> None:
     """`check_cloud_body` for LiteLLM's synchronous path (no event loop to leave)."""
-    import time
-
     from plugins.policy.detect import ScanTimeout, find_sensitive
     from plugins.policy.outgoing import gemini_texts
 
     if not _needs_body_check(litellm_params):
         return
     try:
-        deadline = time.monotonic() + float(gateway_settings("escalation")["scan_timeout_s"])
-        found = find_sensitive(gemini_texts(body), deadline)
+        found = find_sensitive(gemini_texts(body), _deadline(litellm_params))
     except ScanTimeout:
         found = ["scan-incomplete"]
     _refuse_cloud_body(found, litellm_params)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import re
 import secrets
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,7 +98,8 @@ def _walk(value: Any, vault: Vault, skip: frozenset[int]) -> Any:
     return value
 
 
-def redact_fields(data: dict[str, Any], names: list[str], skip: frozenset[int], vault: Vault) -> None:
+def redact_fields(data: dict[str, Any], names: list[str], skip: frozenset[int], vault: Vault,
+                  deadline: float | None = None) -> None:
     """Every field in `names` (all the request sends), then the whole request read again: a value still
     found in any spelling (split across parts, escaped, encoded) makes redaction uncertain."""
     fields = {name: data[name] for name in names if name in data and name not in outgoing.NOT_SENT}
@@ -109,7 +109,7 @@ def redact_fields(data: dict[str, Any], names: list[str], skip: frozenset[int], 
         data[name] = _walk(data[name], vault, skip)
     try:
         left = detect.find_sensitive(outgoing.sent_texts({name: data[name] for name in fields}, skip),
-                                     time.monotonic() + float(gateway_settings("escalation")["scan_timeout_s"]))
+                                     deadline or sensitive.request_deadline())
     except detect.ScanTimeout:
         raise RedactionUncertain("the redacted request could not be read again in time") from None
     if left:

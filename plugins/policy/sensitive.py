@@ -37,14 +37,22 @@ def attachment_payloads(parts: Iterable[Any]) -> frozenset[int]:
     return frozenset(skip)
 
 
-async def find_sensitive_off_loop(texts: list[str], timeout_s: float | None = None) -> list[str]:
-    """`find_sensitive` in a worker thread (the regex engine releases the GIL), bounded by
-    `gateway.escalation.scan_timeout_s`: a text that cannot be read in time is `scan-incomplete`."""
-    timeout = float(gateway_settings("escalation")["scan_timeout_s"]) if timeout_s is None else timeout_s
+def request_deadline() -> float:
+    """The one deadline (time.monotonic()) every text reading of a request shares: the first scan, the
+    re-reading after redaction and the last-step check together take at most
+    `gateway.escalation.scan_timeout_s`."""
+    return time.monotonic() + float(gateway_settings("escalation")["scan_timeout_s"])
+
+
+async def find_sensitive_off_loop(texts: list[str], deadline: float | None = None) -> list[str]:
+    """`find_sensitive` in a worker thread (the regex engine releases the GIL), bounded by `deadline`
+    (default: `gateway.escalation.scan_timeout_s` from now): a text that cannot be read in time, or that
+    holds more encoded text than the decode budget, is `scan-incomplete`."""
+    deadline = request_deadline() if deadline is None else deadline
     try:
         if sum(len(text) for text in texts) < 4096:  # a thread costs more than reading a short text here
-            return find_sensitive(texts, time.monotonic() + timeout)
-        return await asyncio.to_thread(find_sensitive, texts, time.monotonic() + timeout)
+            return find_sensitive(texts, deadline)
+        return await asyncio.to_thread(find_sensitive, texts, deadline)
     except ScanTimeout:
         return ["scan-incomplete"]
 
@@ -130,12 +138,13 @@ async def _scan_attachment(attachment, scope: str) -> list[str]:
     return kinds
 
 
-async def scan_request(texts: list[str], attachments: list, scope: str = "") -> list[str]:
+async def scan_request(texts: list[str], attachments: list, scope: str = "",
+                       deadline: float | None = None) -> list[str]:
     """Kinds of sensitive data in the request's texts and its attachments (images, PDFs, audio, video), read locally and
     concurrently within the local-work pool (verdicts cached per key and content). A part that cannot
     be read in time counts as found."""
     settings = gateway_settings("escalation")
-    found = await find_sensitive_off_loop(texts)
+    found = await find_sensitive_off_loop(texts, deadline)
     readable = [item for item in attachments if item.kind in ("image", "pdf", "audio", "video")]
     if found or not readable or not settings["scan_attachments"]:
         return found

@@ -49,7 +49,8 @@ class Recogniser(Protocol):
     @property
     def reads(self) -> str:
         """"text": every reading of the request; "numbers": the stretches holding digits, in every
-        spelling; "written-numbers": those stretches as written only."""
+        spelling, disguises (ROT13, reversed) included; "digits": the same without the disguises (bare
+        numbers, which any reversed number could pass for); "written-numbers": those stretches as written."""
 
     def find(self, text: str, deadline: float | None) -> Iterator[tuple[int, int]]: ...
 
@@ -61,7 +62,7 @@ def configured() -> tuple[Recogniser, ...]:
 
     settings = gateway_settings("escalation")
     built_in: dict[str, Recogniser] = {
-        "email": patterns.litellm("email"), "us_ssn": patterns.litellm("us_ssn"), "iban": ids.IBAN,
+        "email": patterns.EMAIL, "us_ssn": patterns.litellm("us_ssn"), "iban": ids.IBAN,
         "es_dni": ids.ES_DNI, "es_nie": ids.ES_NIE, "credit_card": cards.CARDS,
         "phone": phones.Phones(tuple(settings["phone_regions"] or ())),
         "person": names.PERSON, "address": addresses.ADDRESS,

@@ -53,7 +53,7 @@ def is_card(digits: str) -> bool:
 @dataclass(frozen=True)
 class Cards:
     kind: str = "credit_card"
-    reads: str = "numbers"
+    reads: str = "digits"
 
     def find(self, text: str, deadline: float | None) -> Iterator[tuple[int, int]]:
         """Within a run of digit groups, every stretch of whole groups that is a card number (a card
@@ -65,8 +65,8 @@ class Cards:
                 digits = ""
                 for last in range(first, len(groups)):
                     digits += run.group(0)[groups[last][0]:groups[last][1]]
-                    if len(digits) > 19:
-                        break
+                    if len(digits) > 19 or groups[last][1] - groups[last][0] < 3 < len(digits):
+                        break  # no card is written with a group of one or two digits (dates and times are)
                     if is_card(digits) and (len(digits) >= 16 or not introduced_as_reference(
                             text[max(0, offset + groups[first][0] - 20):offset + groups[first][0]])):
                         yield offset + groups[first][0], offset + groups[last][1]

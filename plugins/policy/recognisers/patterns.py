@@ -54,3 +54,7 @@ def keywords(words: list[str]) -> Pattern:
     """Whole words, any case: `gateway.escalation.keywords`."""
     return Pattern("keyword", r"\b(?:" + "|".join(regex.escape(word) for word in words) + r")\b", None,
                    regex.IGNORECASE)
+
+
+# Any script's letters before and after the @ (an IDN domain, an accented name): LiteLLM's pattern is ASCII.
+EMAIL = Pattern("email", r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
