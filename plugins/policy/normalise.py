@@ -60,12 +60,14 @@ DIGIT_WORD = regex.compile(r"\b(?:" + "|".join(sorted(DIGIT_WORDS, key=len, reve
 DICTATED = regex.compile(r"(?<=\b\d)[\s,.\-]+(?=\d\b)")  # "6 1 2, 3 4 5" -> "612345"
 SPELLED_LETTERS = regex.compile(r"\b([A-Za-z]) ([A-Za-z]) (?=\d)")  # "E S 9 1" -> "ES 9 1"
 # An e-mail address written out: "ana at example dot org", "ana [at] example [dot] org", "ana(at)example.org".
-_AT = (r"(?:\s*[\[({<]\s*(?:at|arroba|chez|bei|chiocciola|@)\s*[\])}>]\s*|"
-       r"\s+(?:at|arroba|chez|bei|chiocciola)\s+|\s*@\s*)")
+# Found from its "at" (linear: the name before it and the domain after it are bounded).
+SPELLED_AT = regex.compile(r"\s*[\[({<]\s*(?:at|arroba|chez|bei|chiocciola|@)\s*[\])}>]\s*|"
+                           r"\s+(?:at|arroba|chez|bei|chiocciola)\s+", regex.IGNORECASE)
 _DOT = r"(?:\s*[\[({<]\s*(?:dot|punto|point|punkt|\.)\s*[\])}>]\s*|\s+(?:dot|punto|point|punkt)\s+|\.)"
-SPELLED_EMAIL = regex.compile(rf"([\w.+\-]*[^\W\d_][\w.+\-]*){_AT}([\w\-]+(?:{_DOT}[\w\-]+)*{_DOT}[^\W\d_]{{2,24}})\b",
-                              regex.IGNORECASE)
-EMAIL_LIKE = regex.compile(r"\S+@\S+")
+SPELLED_DOMAIN = regex.compile(rf"[\w\-]{{1,63}}(?:{_DOT}[\w\-]{{1,63}}){{0,5}}?{_DOT}[^\W\d_]{{2,24}}\b",
+                               regex.IGNORECASE)
+LOCAL_PART = regex.compile(r"[\w.+\-]{1,64}$")
+EMAIL_LIKE = regex.compile(r"(?<!\S)\S+@\S+")
 CODE = regex.compile(r"[A-Za-z]\d|\d[A-Za-z]")
 BASE64_RUN = regex.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
 HEX_RUN = regex.compile(r"(?:[0-9A-Fa-f]{2}[\s:]?){8,}")
@@ -179,8 +181,12 @@ def spoken_digits(text: str) -> str | None:
 
 def spelled_emails(text: str) -> str | None:
     """The e-mail addresses written out in `text` ("ana at example dot org"), as addresses, or None."""
-    found = [match.group(1) + "@" + regex.sub(_DOT, ".", match.group(2), flags=regex.IGNORECASE)
-             for match in SPELLED_EMAIL.finditer(text) if not regex.fullmatch(r"[\w.+\-]+@[\w.\-]+", match.group(0))]
+    found = []
+    for at in SPELLED_AT.finditer(text):
+        local = LOCAL_PART.search(text[max(0, at.start() - 64):at.start()])
+        domain = SPELLED_DOMAIN.match(text, at.end())
+        if local and domain and regex.search(r"[^\W\d_]", local.group(0)):
+            found.append(local.group(0) + "@" + regex.sub(_DOT, ".", domain.group(0), flags=regex.IGNORECASE))
     return " ".join(found) or None
 
 
