@@ -267,3 +267,60 @@ def test_every_spelling_of_every_kind_is_found(kind, pick, how, option):
     value = VALUES[kind][pick % len(VALUES[kind])]
     text = f"Here you are: {spelled(kind, value, how, option)} — thanks."
     assert find_sensitive([text]), f"{how}: {text!r}"
+
+
+# --- values split between parts of a conversation (issue 33) ----------------------------------------------
+
+def test_split_between_a_tool_call_and_its_result(gateway, ollama, gemini):
+    messages = [{"role": "user", "content": "Look up my account"},
+                {"role": "assistant", "content": None, "tool_calls": [{
+                    "id": "call_1", "type": "function",
+                    "function": {"name": "lookup", "arguments": json.dumps({"prefix": "ES91 2100 0418"})}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": json.dumps({"rest": "4502 0005 1332"})}]
+    raw = flexible(gateway, messages)
+    assert raw.headers["x-gateway-escalated"] == "sensitive-data"
+    assert gemini.requests == []
+
+
+def test_split_between_responses_instructions_and_input(gateway, ollama, gemini):
+    raw = gateway.client().responses.with_raw_response.create(
+        model="auto", instructions="The customer's card begins 4111 1111", input="and ends 1111 1111; summarise",
+        extra_body={"privacy_mode": "flexible"})
+    assert raw.headers["x-gateway-escalated"] == "sensitive-data"
+    assert gemini.requests == []
+
+
+def post_parts(gateway, parts, files):
+    return httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=120, files=files,
+                      data={"privacy_mode": "flexible", "messages": json.dumps([{"role": "user", "content": parts}])})
+
+
+def test_split_between_typed_text_and_a_photo(gateway, ollama, gemini):
+    parts = [{"type": "text", "text": "My IBAN starts ES91 2100 0418, the rest is in the photo"},
+             {"type": "image", "file_index": 0}]
+    photo = media.text_image("4502 0005 1332")
+    response = post_parts(gateway, parts, files={"files": ("photo.png", photo, "image/png")})
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-escalated"] == "sensitive-data"
+    assert gemini.requests == [] and gemini.upload_count == 0
+
+
+def test_split_between_two_photos(gateway, ollama, gemini):
+    parts = [{"type": "text", "text": "Read both"}, {"type": "image", "file_index": 0},
+             {"type": "image", "file_index": 1}]
+    response = post_parts(gateway, parts, files=[("files", ("a.png", media.text_image("Card 4111 1111"), "image/png")),
+                                                 ("files", ("b.png", media.text_image("then 1111 1111"), "image/png"))])
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-escalated"] == "sensitive-data"
+    assert gemini.requests == []
+
+
+def test_base64_past_the_decode_budget_is_never_sent_unread(gateway, ollama, gemini):
+    import base64 as b64
+    import os
+
+    junk = b64.b64encode(os.urandom(1_200_000)).decode()
+    hidden = b64.b64encode(b"ES9121000418450200051332").decode()
+    raw = flexible(gateway, [{"role": "user", "content": f"{junk} {hidden}"}])
+    assert raw.headers["x-gateway-privacy"] == "strict"
+    assert gemini.requests == []

@@ -50,6 +50,7 @@ class Attachment:
     local: dict[str, Any] = field(default_factory=dict)  # what was done locally (transcript, frames), no content
     scan_pages: list[bytes] = field(default_factory=list)  # a sanitised PDF's page images, as sent: what OCR reads
     scan_text: str = ""  # a sanitised PDF's original text layer, scanned as well
+    read_text: str = ""  # what the scan read in it (OCR, transcript): read again with the request's other texts
     unscanned: str = ""  # why the scan cannot read it all (e.g. "unscanned-pages"), which makes it strict
 
     def read(self) -> bytes:

@@ -169,7 +169,9 @@ def sent_texts(body: dict[str, Any], skip: frozenset[int] = frozenset()) -> list
     """Every text of a request that can reach the model: all of it but the fields LiteLLM or the gateway
     consume (routing fields, metadata, cache and fallback settings). Values in order, then keys."""
     structure: list[str] = []
-    values = list(_prose({name: value for name, value in body.items() if name not in NOT_SENT}, skip, structure))
+    sent = sorted(((name, value) for name, value in body.items() if name not in NOT_SENT),
+                  key=lambda item: item[0] != "instructions")  # read as the model reads: instructions first
+    values = list(_prose(dict(sent), skip, structure))
     return values + structure
 
 

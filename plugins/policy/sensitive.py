@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -113,13 +114,29 @@ def scan_cache() -> ScanCache:
     return ScanCache()
 
 
-async def _scan_attachment(attachment, scope: str) -> list[str]:
+# What this process read in recent attachments, by scan-cache key: a cached verdict still lets the texts
+# of a request be read together. Process memory only (never Redis), a bounded number of entries.
+_read_texts: OrderedDict[str, str] = OrderedDict()
+READ_TEXTS_KEPT = 256
+
+
+def _remember_text(key: str, text: str) -> None:
+    _read_texts[key] = text
+    _read_texts.move_to_end(key)
+    while len(_read_texts) > READ_TEXTS_KEPT:
+        _read_texts.popitem(last=False)
+
+
+async def _scan_attachment(attachment, scope: str, needs_text: bool = False) -> list[str]:
+    """Kinds found in one attachment (its text kept on `attachment.read_text`). A cached verdict is used
+    unless the request's texts must be read together with this one's and this process no longer has it."""
     if attachment.unscanned:  # could not be prepared for a full read (e.g. a PDF over the OCR budget)
         return [attachment.unscanned]
     layer = hashlib.sha256(attachment.scan_text.encode()).hexdigest() if attachment.scan_text else ""
     key = ScanCache.key(scope, attachment.sha256 + layer)
     cached = await scan_cache().get(key)
-    if cached is not None:
+    if cached is not None and (key in _read_texts or not needs_text):
+        attachment.read_text = _read_texts.get(key, "")
         return cached
     from plugins.attachments.transcription import transcriber
 
@@ -133,6 +150,8 @@ async def _scan_attachment(attachment, scope: str) -> list[str]:
     else:
         text, unread = await local_work().run(reading.attachment_text, attachment)
     record("scan_seconds", attachment.kind, value=time.monotonic() - started)
+    attachment.read_text = text
+    _remember_text(key, text)
     kinds = await find_sensitive_off_loop([text]) + ([unread] if unread else [])
     await scan_cache().put(key, kinds)
     return kinds
@@ -148,9 +167,16 @@ async def scan_request(texts: list[str], attachments: list, scope: str = "",
     readable = [item for item in attachments if item.kind in ("image", "pdf", "audio", "video")]
     if found or not readable or not settings["scan_attachments"]:
         return found
+    together = len(readable) > 1 or any(text.strip() for text in texts)
     try:
-        results = await asyncio.wait_for(asyncio.gather(*(_scan_attachment(item, scope) for item in readable)),
-                                         timeout=float(settings["scan_timeout_s"]))
+        results = await asyncio.wait_for(
+            asyncio.gather(*(_scan_attachment(item, scope, together) for item in readable)),
+            timeout=float(settings["scan_timeout_s"]))
     except asyncio.TimeoutError:
         return ["scan-incomplete"]
-    return list(dict.fromkeys(kind for kinds in results for kind in kinds))
+    found = list(dict.fromkeys(kind for kinds in results for kind in kinds))
+    if not found and together:  # a value split between the typed text and a photo, or two photos
+        # Texts already read once: a short budget of its own, even when reading the media used the deadline.
+        again = max(deadline or 0.0, time.monotonic() + min(10.0, float(settings["scan_timeout_s"])))
+        found = await find_sensitive_off_loop([*texts, *(item.read_text for item in readable)], again)
+    return found
