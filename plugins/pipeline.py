@@ -109,16 +109,17 @@ def requested_action(data: dict, headers: dict[str, str]) -> str | None:
 
 
 def sensitive_action(found: list[str], requested: str | None, user_api_key_dict: Any) -> str:
-    """What to do with the kinds `found`: the request's `sensitive_data` for every kind, else each kind's
-    `gateway.escalation.actions` entry (else `action`), the strictest of them (block > escalate > redact),
-    made at least as strict as what an admin pinned on the key and its team: a request may tighten a pin,
-    never loosen it. None of the three sends a detected value out."""
+    """What to do with the kinds `found`: the request's `sensitive_data`, else the key's, else the team's, for
+    every kind; else each kind's `gateway.escalation.actions` entry (else `action`), the strictest of them
+    (block > escalate > redact); made at least as strict as what an admin pinned on the key and its team: a
+    request may tighten a pin, never loosen it. None of the three sends a detected value out."""
     settings = gateway_settings("escalation")
     per_kind = settings["actions"] or {}
-    chosen = [requested] if requested else [str(per_kind.get(kind, settings["action"])).lower() for kind in found
-                                             if kind not in UNSCANNED]
-    return _strictest([action for action in chosen if action in ACTIONS] or [settings["action"]],
-                      *_pins(user_api_key_dict))
+    pins = _pins(user_api_key_dict)
+    choice = requested or (pins[0] if pins else None)
+    chosen = [choice] if choice else [str(per_kind.get(kind, settings["action"])).lower() for kind in found
+                                      if kind not in UNSCANNED]
+    return _strictest([action for action in chosen if action in ACTIONS] or [settings["action"]], *pins)
 
 
 async def redact_request(data: dict[str, Any], sent: list[str], skip: frozenset[int], attachments: list,
