@@ -11,7 +11,6 @@ import functools
 import importlib.resources
 import unicodedata
 
-
 # The dictionary's first columns, one per country (its own order): usage in the gateway's languages.
 WESTERN_EUROPE_AND_USA = ("great_britain", "ireland", "usa", "italy", "malta", "portugal", "spain", "france",
                           "belgium", "luxembourg", "the_netherlands", "east_frisia", "germany", "austria", "swiss")

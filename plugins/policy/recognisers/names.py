@@ -23,7 +23,8 @@ TITLES = (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Herr|Frau|Fr|Hr|Dipl\.-
           r"Monsieur|Madame|Mademoiselle|Sr|Sra|Srta|Señor|Señora|Señorita|Don|Doña|Dña|Dott|Dott\.ssa|Dr\.ssa|"
           r"Sig|Sig\.ra|Sig\.na|Signor|Signora|Signorina|Avv|Arch|Geom|Rag|Univ\.Prof")
 NAME = r"\p{Lu}[\p{L}'’]*\p{Ll}(?:-\p{Lu}[\p{L}'’]*\p{Ll})*"
-PARTICLE = r"(?:de|del|de la|de los|de las|di|da|dal|dalla|della|dos|das|du|des|van|van der|van den|von|von der|zu|le|la|y|i|ter|ten|mac|bin)"
+PARTICLE = (r"(?:de|del|de la|de los|de las|di|da|dal|dalla|della|dos|das|du|des|van|van der|van den|von|"
+            r"von der|zu|le|la|y|i|ter|ten|mac|bin)")
 TOKEN = rf"(?:(?P<title>(?:{TITLES})\.?)|{NAME})"
 # A capitalised run: titles and names, particles between ("Ricardo del Manjón").
 RUN = regex.compile(rf"(?<![\p{{L}}\d.'’-]){TOKEN}(?:\s+(?:{PARTICLE}\s+)?{TOKEN})*(?![\p{{L}}\d])", regex.V1)
