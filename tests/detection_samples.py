@@ -59,11 +59,16 @@ TEMPLATES = {
            "address": "Spedisci il pacco a {v} il prima possibile."},
 }
 CLEAN = {
-    "es": "Pedido {order} por {amount} enviado desde {city} el {date} a las {time} por {company}; el {product} vuelve a estar disponible.",
-    "en": "Order {order} for {amount} shipped from {city} on {date} at {time} by {company}; the {product} is back in stock.",
-    "de": "Bestellung {order} über {amount} am {date} um {time} aus {city} von {company} versandt; der {product} ist wieder lieferbar.",
-    "fr": "Commande {order} de {amount} expédiée de {city} le {date} à {time} par {company} ; le {product} est de nouveau en stock.",
-    "it": "Ordine {order} di {amount} spedito da {city} il {date} alle {time} da {company}; il {product} è di nuovo disponibile.",
+    "es": ("Pedido {order} por {amount} enviado desde {city} el {date} a las {time} por {company}; "
+           "el {product} vuelve a estar disponible."),
+    "en": ("Order {order} for {amount} shipped from {city} on {date} at {time} by {company}; "
+           "the {product} is back in stock."),
+    "de": ("Bestellung {order} über {amount} am {date} um {time} aus {city} von {company} versandt; "
+           "der {product} ist wieder lieferbar."),
+    "fr": ("Commande {order} de {amount} expédiée de {city} le {date} à {time} par {company} ; "
+           "le {product} est de nouveau en stock."),
+    "it": ("Ordine {order} di {amount} spedito da {city} il {date} alle {time} da {company}; "
+           "il {product} è di nuovo disponibile."),
 }
 PRODUCTS = ("Model X200 Pro", "Galaxy Tab S9", "ThinkPad X1 Carbon", "AirPods Pro 2", "Kindle Paperwhite",
             "Roomba j7", "Surface Laptop 5", "Pixel 8a", "Nespresso Vertuo Next", "Dyson V15 Detect")
@@ -94,6 +99,15 @@ def sentences(per_kind: int, seed: int = 32, kinds: tuple[str, ...] = KINDS) -> 
     return out
 
 
+def city(faker: Faker) -> str:
+    """faker.city(), the same for every run: it_IT builds its list of cities from a set (hash order)."""
+    for provider in faker.factories[0].get_providers():
+        listed = getattr(provider, "cities", None)
+        if isinstance(listed, list):
+            return faker.random_element(sorted(listed))
+    return faker.city()
+
+
 def clean_paragraphs(per_locale: int, seed: int = 32) -> list[tuple[str, str]]:
     """(locale, paragraph): business prose with dates, order numbers, amounts, cities, companies."""
     out = []
@@ -108,7 +122,7 @@ def clean_paragraphs(per_locale: int, seed: int = 32) -> list[tuple[str, str]]:
                 amount=pick.choice([f"{pick.randint(1, 9999)},{pick.randint(0, 99):02d} €",
                                     f"${pick.randint(1, 99999):,}.{pick.randint(0, 99):02d}",
                                     f"£{pick.randint(1, 9999)}"]),
-                city=faker.city(), date=pick.choice([faker.date(), faker.date(pattern="%d/%m/%Y"),
+                city=city(faker), date=pick.choice([faker.date(), faker.date(pattern="%d/%m/%Y"),
                                                      faker.date(pattern="%d.%m.%Y"), faker.date(pattern="%B %d, %Y")]),
                 time=faker.time(pattern="%H:%M"), company=faker.company(), product=pick.choice(PRODUCTS))
             out.append((locale, f"{faker.paragraph(nb_sentences=3)} {facts}"))

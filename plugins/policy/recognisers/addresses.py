@@ -38,7 +38,7 @@ ROMANCE = ("Calle|C/|C\\.|Avda\\.?|Avenida|Glorieta|Paseo|Plaza|Pza\\.?|Camino|R
            "Sentier|Voie")
 FRENCH = "rue|avenue|av\\.|boulevard|bd|chemin|impasse|place|allée|quai|route|cours|passage|square|sentier|voie"
 GERMAN = "straße|strasse|str\\.|weg|platz|allee|ring|gasse|damm|ufer|chaussee|steig|pfad|markt|stieg|zeile|hof"
-OF = r"(?:(?:de|del|de la|de los|de las|dei|degli|della|delle|di|da|du|des|de l'|d'|l')\s*)"
+OF = r"(?:(?:de|del|de\s+la|de\s+los|de\s+las|dei|degli|della|delle|di|da|du|des|de\s+l'|d'|l')\s*)"  # \s+: VERBOSE
 
 ADDRESS_PATTERN = regex.compile(rf"""
     (?<![\p{{L}}\d])(?:
@@ -49,6 +49,10 @@ ADDRESS_PATTERN = regex.compile(rf"""
       \d{{1,4}}(?:\s?(?:bis|ter))?,?\s+(?:{FRENCH})\s+{OF}?\p{{Lu}}[\p{{L}}'’-]*(?:\s+{CAP}){{0,3}}
     | # type first, number after: "Glorieta Feliciano Ureña 65", "Vicolo Tarchetti, 49", "Via de Ana Sofía 46"
       (?:{ROMANCE})\s+{OF}?\p{{Lu}}[\p{{L}}'’.-]*(?:\s+(?:{OF})?{CAP}){{0,4}},?\s+(?:n[º°o.]\s*)?{NUMBER}(?![\d.,]\d)
+    | # a street with no number but a postcode: "rue de Lemaire, 66862 Duhamel"
+      (?:{FRENCH}|{ROMANCE})\s+{OF}?\p{{Lu}}[\p{{L}}'’.-]*(?:\s+(?:{OF})?{CAP}){{0,4}},\s+\d{{5}}\s+\p{{Lu}}
+    | # US military mail: "USS Horn, FPO AE 87025", "Unit 2557 Box 6316, DPO AP 51791"
+      (?:(?:USNS|USNV|USCGC|USS)\s+{CAP}|(?:Unit|PSC)\s+\d{{4}},?\s+Box\s+\d{{4}}),\s+[ADF]PO\s+A[AEP]\s+\d{{5}}
     | # German compounds: "Drubinstraße 47-26", "Andrej-Seip-Weg 6", "Am Markt 3" not needed
       \p{{Lu}}[\p{{L}}-]*(?i:{GERMAN})\s+{NUMBER}(?![\d.,:]\d)
     | # Street name then type: "Jones Light 17"? (English type after name, number after: British style)

@@ -30,8 +30,8 @@ TOKEN = rf"(?:(?P<title>(?:{TITLES})\.?)|{NAME})"
 RUN = regex.compile(rf"(?<![\p{{L}}\d.'’-]){TOKEN}(?:\s+(?:{PARTICLE}\s+)?{TOKEN})*(?![\p{{L}}\d])", regex.V1)
 WORD = regex.compile(rf"(?P<title>(?<![\p{{L}}.])(?:{TITLES})\.?(?!\p{{L}}))|{NAME}", regex.V1)
 COMPANY_AFTER = regex.compile(
-    r"\s*(?:,\s*)?(?:&|GmbH|AG|KG|OHG|GbR|e\.\s?V\.|SE|SA|S\.A\.|SL|S\.L\.|SAS|SARL|SNC|S\.p\.A\.|SpA|SPA|s\.r\.l\.|"
-    r"srl|S\.r\.l\.|Srl|SRL|Inc|LLC|Ltd|PLC|plc|LLP|Corp|Co\b|Group|Gruppe|Holding|Partners|e\s+figli|et\s+Fils|"
+    r"\s*(?:,\s*)?(?:&|S\.\s?[A-Z][A-Za-z.]*|GmbH|AG|KG|OHG|GbR|e\.\s?V\.|SE|SA|S\.A\.|SL|S\.L\.|SAS|SARL|SNC|S\.p\.A\.|SpA|SPA|s\.r\.l\.|"
+    r"srl|S\.r\.l\.|Srl|SRL|KGaA|Stiftung|Inc|LLC|Ltd|PLC|plc|LLP|Corp|Co\b|Group|Gruppe|Holding|Partners|e\s+figli|et\s+Fils|"
     r"Hermanos|und\s+Söhne|and\s+Sons|Bank|Hotel|University|Universität|Università|Universidad|Street|Road|Avenue|"
     r"Station|Airport|Park|Square)\b")
 PLACE_BEFORE = regex.compile(r"(?:East|West|North|South|New|Old|Lake|Port|Fort|Mount|Saint|St\.|San|Santa|Santo|"
@@ -39,6 +39,15 @@ PLACE_BEFORE = regex.compile(r"(?:East|West|North|South|New|Old|Lake|Port|Fort|M
                              r"Piazza|Calle|Plaza|Avenida|Paseo|Rue|Place|Cañada|Rambla|Camino|Glorieta|Ronda|"
                              r"Pasaje|Vicolo|Strada|Corso|Largo|Contrada|Rotonda|Stretto|Canale|Incrocio|Callejón|"
                              r"Alameda|Acceso|Cuesta|Pasadizo|Urbanización|Vial)\s+$")
+# Words that start a place, not a person, though the dictionary lists them ("Santa Cruz", "Valle Aurina"); as a
+# surname they stay ("Pedro Villa").
+NOT_LEADS = frozenset(fold(word) for word in """
+san santa santo saint sankt madonna val valle monte mont port fort lake mount della dell dalla degli dei oma opa
+ab lido terme isola castello bosco ponte porto borgo villa bagni riva
+""".split())
+FULL_TITLES = frozenset("Herr Frau Miss Madame Monsieur Mademoiselle Signor Signora Signorina Señor Señora "
+                        "Señorita Don Doña Lady Sir Dame Lord".split())
+FROM_PLACE = regex.compile(r"(?<![\p{L}])(?:from|aus|nach|desde|in|im|en)\s+$")  # "shipped from Melle ..."
 # Capitalised words that are not surnames (sentence openers, months, days, weekdays, places, things).
 NOT_NAMES = frozenset(fold(word) for word in """
 the a an and or of in on at to for from by with our your their this that these those we you they he she it
@@ -56,7 +65,14 @@ montag dienstag mittwoch donnerstag freitag samstag sonntag lundi mardi mercredi
 lunedì martedì mercoledì giovedì venerdì sabato domenica
 street road avenue lane drive court place square park station airport hotel bank university group company
 office team order invoice total customer client account service support manager director
+ltd inc llc plc corp gmbh sarl spa srl sas group holding stiftung stazione bahnhof estación gare
 """.split())
+
+
+def is_given_name(word: str) -> bool:
+    """A given name of the dictionary, or a compound of them ("Hans-Dieter", "Jens-Uwe")."""
+    names = given_names()
+    return fold(word) in names or all(fold(part) in names for part in word.split("-"))
 
 
 def people(text: str, run: regex.Match) -> Iterator[tuple[int, int]]:
@@ -65,7 +81,8 @@ def people(text: str, run: regex.Match) -> Iterator[tuple[int, int]]:
     index = 0
     while index < len(words):
         word = words[index]
-        titled = bool(word["title"])
+        # "Frau." ends a sentence: a title written out in full takes no full stop.
+        titled = bool(word["title"]) and not (word[0].endswith(".") and word[0][:-1] in FULL_TITLES)
         following = index + 1
         while titled and following < len(words) and words[following]["title"]:
             following += 1
@@ -73,7 +90,8 @@ def people(text: str, run: regex.Match) -> Iterator[tuple[int, int]]:
         last = first
         while last < len(words) and not words[last]["title"] and fold(words[last][0]) not in NOT_NAMES:
             last += 1
-        leads = titled or (fold(word[0]) in given_names() and fold(word[0]) not in NOT_NAMES
+        leads = titled or (is_given_name(word[0]) and fold(word[0]) not in NOT_NAMES | NOT_LEADS
+                           and not FROM_PLACE.search(text, max(0, word.start() - 8), word.start())
                            and not PLACE_BEFORE.search(text, max(0, word.start() - 20), word.start()))
         if leads and last > first and not (last == len(words) and COMPANY_AFTER.match(text, run.end())):
             yield (word.start(), words[last - 1].end())
