@@ -4,6 +4,7 @@ business prose with cities and companies stays flexible."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from faker import Faker
 
@@ -40,3 +41,21 @@ def test_cities_companies_and_orders_stay_flexible(gateway, ollama, gemini):
     assert "x-gateway-escalated" not in raw.headers
     assert raw.parse().model == "chat-flexible"
     assert chat_bodies(ollama) == []
+
+
+def test_without_the_name_dictionary_health_is_degraded_and_requests_stay_local(start_gateway, gemini, ollama,
+                                                                                  tmp_path):
+    """Fail closed: a gateway whose given-name dictionary is missing says so on /health and handles
+    every flexible request as unscanned (strict) rather than sending names to the cloud unread."""
+    from tests.gateway_process import ROOT
+
+    (tmp_path / "gender_guesser").mkdir()
+    (tmp_path / "gender_guesser" / "__init__.py").write_text("")  # the package, without its data
+    running = start_gateway(env={"PYTHONPATH": f"{tmp_path}:{ROOT}"})
+    health = httpx.get(running.url("/health"), timeout=30).json()
+    assert health["local_models"]["person_names"]["status"] == "missing"
+    assert any(line.startswith("person names") for line in health["degraded"])
+    raw = flexible(running, "Summarise the plot of Don Quixote")
+    assert raw.headers["x-gateway-privacy"] == "strict"
+    assert len(chat_bodies(ollama)) == 1
+    assert [request.path for request in gemini.requests if request.method == "POST"] == []  # /health only GETs

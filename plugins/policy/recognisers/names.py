@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import regex
 
-from plugins.policy.recognisers import finditer, remaining
-from plugins.policy.recognisers.given_names import fold, given_names
+from plugins.policy.recognisers import ScanTimeout, finditer, remaining
+from plugins.policy.recognisers.given_names import GivenNamesUnavailable, fold, given_names
 
 TITLES = (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Herr|Frau|Fr|Hr|Dipl\.-Ing|Ing|Mme|Mlle|Mmes|Me|"
           r"Monsieur|Madame|Mademoiselle|Sr|Sra|Srta|Señor|Señora|Señorita|Don|Doña|Dña|Dott|Dott\.ssa|Dr\.ssa|"
@@ -106,6 +106,10 @@ class Names:
     reads: str = "text"
 
     def find(self, text: str, deadline: float | None) -> Iterator[tuple[int, int]]:
+        try:
+            given_names()
+        except GivenNamesUnavailable as error:  # fail closed: the request is handled as unscanned (strict)
+            raise ScanTimeout(f"person names cannot be recognised: {error}") from error
         for run in finditer(RUN, text, deadline):
             remaining(deadline)
             yield from people(text, run)
