@@ -20,7 +20,7 @@ from plugins.policy.recognisers import ScanTimeout, finditer, remaining
 from plugins.policy.recognisers.given_names import GivenNamesUnavailable, fold, given_names
 
 TITLES = (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Herr|Frau|Fr|Hr|Dipl\.-Ing|Ing|Mme|Mlle|Mmes|Me|"
-          r"Monsieur|Madame|Mademoiselle|Sr|Sra|Srta|Señor|Señora|Señorita|Don|Doña|Dña|Dott|Dott\.ssa|Dr\.ssa|"
+          r"Monsieur|Madame|Mademoiselle|Sr|Sra|Srta|Señor|Señora|Señorita|Doña|Dña|Dott|Dott\.ssa|Dr\.ssa|"
           r"Sig|Sig\.ra|Sig\.na|Signor|Signora|Signorina|Avv|Arch|Geom|Rag|Univ\.Prof")
 NAME = r"\p{Lu}[\p{L}'’]*\p{Ll}(?:-\p{Lu}[\p{L}'’]*\p{Ll})*"
 PARTICLE = (r"(?:de|del|de la|de los|de las|di|da|dal|dalla|della|dos|das|du|des|van|van der|van den|von|"
@@ -39,14 +39,14 @@ PLACE_BEFORE = regex.compile(r"(?:East|West|North|South|New|Old|Lake|Port|Fort|M
                              r"Piazza|Calle|Plaza|Avenida|Paseo|Rue|Place|Cañada|Rambla|Camino|Glorieta|Ronda|"
                              r"Pasaje|Vicolo|Strada|Corso|Largo|Contrada|Rotonda|Stretto|Canale|Incrocio|Callejón|"
                              r"Alameda|Acceso|Cuesta|Pasadizo|Urbanización|Vial)\s+$")
-# Words that start a place, not a person, though the dictionary lists them ("Santa Cruz", "Valle Aurina"); as a
-# surname they stay ("Pedro Villa").
+# Words that start a place or a story, not a person, though the dictionary lists them ("Santa Cruz",
+# "Valle Aurina", "Don Quixote"); as a surname they stay ("Pedro Villa").
 NOT_LEADS = frozenset(fold(word) for word in """
 san santa santo saint sankt madonna val valle monte mont port fort lake mount della dell dalla degli dei oma opa
-ab lido terme isola castello bosco ponte porto borgo villa bagni riva
+ab lido terme isola castello bosco ponte porto borgo villa bagni riva don
 """.split())
 FULL_TITLES = frozenset("Herr Frau Miss Madame Monsieur Mademoiselle Signor Signora Signorina Señor Señora "
-                        "Señorita Don Doña Lady Sir Dame Lord".split())
+                        "Señorita Doña Lady Sir Dame Lord".split())
 FROM_PLACE = regex.compile(r"(?<![\p{L}])(?:from|aus|nach|desde|in|im|en)\s+$")  # "shipped from Melle ..."
 # Capitalised words that are not surnames (sentence openers, months, days, weekdays, places, things).
 NOT_NAMES = frozenset(fold(word) for word in """
