@@ -5,8 +5,11 @@ The full measurement, side by side with Presidio, is scripts/bench_detection.py.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from plugins.policy.recognisers import ScanTimeout
 from plugins.policy.recognisers.addresses import ADDRESS
 from plugins.policy.recognisers.names import PERSON
 from tests.detection_samples import LOCALES, clean_paragraphs, sentences
@@ -63,3 +66,11 @@ def test_no_person_or_address_in_ordinary_business_text(text: str) -> None:
 ])
 def test_written_by_hand(text: str, kind: str, value: str) -> None:
     assert value in found(kind, text)
+
+
+@pytest.mark.parametrize("kind", ["person", "address"])
+def test_a_long_capitalised_text_respects_the_deadline(kind: str) -> None:
+    """A megabyte of capitalised words is read within the scan deadline or handed back as unscanned."""
+    text = "Xqzt Calle Mary " * 65536
+    with pytest.raises(ScanTimeout):
+        list(RECOGNISERS[kind].find(text, time.monotonic() + 0.01))

@@ -45,6 +45,7 @@ NOT_LEADS = frozenset(fold(word) for word in """
 san santa santo saint sankt madonna val valle monte mont port fort lake mount della dell dalla degli dei oma opa
 ab lido terme isola castello bosco ponte porto borgo villa bagni riva don
 """.split())
+MAX_NAMES = 4  # after a given name: up to three surnames (and a second given name: "Ana Sofía Sancho Gil")
 FULL_TITLES = frozenset("Herr Frau Miss Madame Monsieur Mademoiselle Signor Signora Signorina Señor Señora "
                         "Señorita Doña Lady Sir Dame Lord".split())
 FROM_PLACE = regex.compile(r"(?<![\p{L}])(?:from|aus|nach|desde|in|im|en)\s+$")  # "shipped from Melle ..."
@@ -75,25 +76,31 @@ def is_given_name(word: str) -> bool:
     return fold(word) in names or all(fold(part) in names for part in word.split("-"))
 
 
-def people(text: str, run: regex.Match) -> Iterator[tuple[int, int]]:
-    """The names in one capitalised run: a title and a name, or a given name and a surname."""
+def people(text: str, run: regex.Match, deadline: float | None) -> Iterator[tuple[int, int]]:
+    """The names in one capitalised run: a title and a name, or a given name and up to three surnames.
+    Each word is looked at a bounded number of times: a long run costs linear time."""
     words = list(WORD.finditer(text, run.start(), run.end()))
     index = 0
     while index < len(words):
+        if index % 256 == 0:
+            remaining(deadline)
         word = words[index]
         # "Frau." ends a sentence: a title written out in full takes no full stop.
         titled = bool(word["title"]) and not (word[0].endswith(".") and word[0][:-1] in FULL_TITLES)
-        following = index + 1
-        while titled and following < len(words) and words[following]["title"]:
-            following += 1
-        first = following if titled else index + 1
-        last = first
-        while last < len(words) and not words[last]["title"] and fold(words[last][0]) not in NOT_NAMES:
-            last += 1
         leads = titled or (is_given_name(word[0]) and fold(word[0]) not in NOT_NAMES | NOT_LEADS
                            and not FROM_PLACE.search(text, max(0, word.start() - 8), word.start())
                            and not PLACE_BEFORE.search(text, max(0, word.start() - 20), word.start()))
-        if leads and last > first and not (last == len(words) and COMPANY_AFTER.match(text, run.end())):
+        if not leads:
+            index += 1
+            continue
+        first = index + 1
+        while titled and first < min(len(words), index + 4) and words[first]["title"]:
+            first += 1  # "Herr Dr. Müller", "Univ.Prof. Dr."
+        last = first
+        while (last < min(len(words), first + MAX_NAMES) and not words[last]["title"]
+               and fold(words[last][0]) not in NOT_NAMES):
+            last += 1
+        if last > first and not (last == len(words) and COMPANY_AFTER.match(text, run.end())):
             yield (word.start(), words[last - 1].end())
             index = last
         else:
@@ -112,7 +119,7 @@ class Names:
             raise ScanTimeout(f"person names cannot be recognised: {error}") from error
         for run in finditer(RUN, text, deadline):
             remaining(deadline)
-            yield from people(text, run)
+            yield from people(text, run, deadline)
 
 
 PERSON = Names()
