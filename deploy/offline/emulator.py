@@ -7,13 +7,14 @@ import sys
 
 import uvicorn
 
-from tests.gateway_process import GEMINI_KEY
 from tests.emulators import GeminiEmulator, OllamaEmulator
+from tests.gateway_process import GEMINI_KEY
 
 
 def main(kind: str, port: int) -> None:
     emulator = OllamaEmulator() if kind == "ollama" else GeminiEmulator(api_key=GEMINI_KEY)
-    uvicorn.run(emulator._asgi, host="0.0.0.0", port=port, log_level="warning", access_log=False)
+    uvicorn.run(emulator._asgi, host="0.0.0.0", port=port, interface="asgi3", log_level="warning",
+                access_log=False)
 
 
 if __name__ == "__main__":
