@@ -31,11 +31,15 @@ COPY deploy/context/wheels/ /wheels/
 RUN python3 -m venv /app/.venv \
  && /app/.venv/bin/pip install --quiet --find-links /wheels ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} \
       "torch==${TORCH_VERSION}"
-COPY pyproject.toml README.md ./
+# Dependencies from pyproject.toml alone (a layer that survives source edits), then the sources.
+COPY pyproject.toml ./
+RUN mkdir plugins embedding_server && /app/.venv/bin/pip install --quiet --find-links /wheels . \
+ && /app/.venv/bin/pip uninstall --quiet --yes llm-gateway && rmdir plugins embedding_server
 COPY plugins ./plugins
 COPY embedding_server ./embedding_server
-RUN /app/.venv/bin/pip install --quiet --find-links /wheels . && touch /app/.venv/.installed
-COPY scripts ./scripts
+RUN /app/.venv/bin/pip install --quiet --no-deps . && touch /app/.venv/.installed
+COPY scripts/setup_db_offline ./scripts/
+COPY scripts/prisma_offline ./scripts/prisma_offline
 RUN if [ "$PRISMA_ENGINES" = offline ]; then \
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null \
       && PRISMA_OFFLINE_DIR=/app/.cache/prisma-offline scripts/setup_db_offline --engines-only \
