@@ -51,7 +51,10 @@ RUN if [ "$PRISMA_ENGINES" = offline ]; then \
 
 FROM base AS runtime
 ARG BAKE_MODELS=0
-RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin gateway \
+# The shared libraries OpenCV (RapidOCR's image I/O) loads, which slim bases lack.
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libgl1 libglib2.0-0 libsm6 libxext6 libxcb1 >/dev/null && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin gateway \
  && mkdir -p /models && chown gateway /models
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv

@@ -85,8 +85,9 @@ def check_seed_examples(base: str, files: dict[str, Path]) -> None:
     for name, (path, form, body) in examples.items():
         started = time.monotonic()
         code, text = curl(base, path, *form, json_body=body)
-        # Without Hugging Face here the embedding models are absent: the gateway must say so (503), not fail.
-        expected = {200, 503} if "embeddings" in name else {200}
+        # Without Hugging Face here the embedding and Whisper weights are absent: the gateway must say so
+        # (503 naming the model), not fail. Flexible audio needs Whisper for its sensitive-data scan.
+        expected = {200, 503} if "embeddings" in name or "audio" in name else {200}
         report(name, code in expected, started, f"HTTP {code} {text[:160]!r}")
 
 
@@ -114,9 +115,10 @@ def check_keys_across_replicas() -> None:
            started, f"statuses {codes}")
     started = time.monotonic()
     broke = new_key(two, max_budget=0)
-    codes = [chat(base, broke).status_code for base in (one, two)]
-    report("max_budget=0 key refused on both replicas", all(code in (400, 401, 429) for code in codes), started,
-           f"statuses {codes}")
+    answers = [chat(base, broke) for base in (one, two)]
+    refused = all(a.status_code >= 400 and "budget" in a.text.lower() for a in answers)
+    report("max_budget=0 key refused on both replicas", refused, started,
+           f"statuses {[a.status_code for a in answers]} {answers[0].text[:120]!r}")
 
 
 def container(project: str, service: str) -> str:
