@@ -35,6 +35,11 @@ RUN python3 -m venv /app/.venv \
 COPY pyproject.toml ./
 RUN mkdir plugins embedding_server && /app/.venv/bin/pip install --quiet --find-links /wheels . \
  && /app/.venv/bin/pip uninstall --quiet --yes llm-gateway && rmdir plugins embedding_server
+# RapidOCR asks for opencv-python, the GUI build, which loads X11 and OpenGL libraries (libxcb, libGL:
+# ~300 MB of Mesa in a slim image); the headless build of the same version is the same cv2 without them.
+RUN v=$(/app/.venv/bin/python -c 'import importlib.metadata as m; print(m.version("opencv-python"))') \
+ && /app/.venv/bin/pip uninstall --quiet --yes opencv-python \
+ && /app/.venv/bin/pip install --quiet --no-deps --find-links /wheels "opencv-python-headless==$v"
 COPY plugins ./plugins
 COPY embedding_server ./embedding_server
 RUN /app/.venv/bin/pip install --quiet --no-deps . && touch /app/.venv/.installed
@@ -51,10 +56,7 @@ RUN if [ "$PRISMA_ENGINES" = offline ]; then \
 
 FROM base AS runtime
 ARG BAKE_MODELS=0
-# The shared libraries OpenCV (RapidOCR's image I/O) loads, which slim bases lack.
-RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libgl1 libglib2.0-0 libsm6 libxext6 libxcb1 >/dev/null && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin gateway \
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin gateway \
  && mkdir -p /models && chown gateway /models
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
