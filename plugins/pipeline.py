@@ -7,6 +7,7 @@ reports), so the explanation is the same decision a real call gets.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import HTTPException
@@ -151,6 +152,24 @@ CHAT_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 CHAT_PART_TYPES = ("text", "image_url", "input_audio", "file", "image", "audio", "video", "refusal")
 
 
+def _normalise_arguments(message: dict, where: str) -> None:
+    """Tool-call `arguments` sent as a JSON object become the JSON string OpenAI's schema has (LiteLLM's
+    Gemini path would answer 500); any other non-string is a 400."""
+    calls = message.get("tool_calls")
+    functions = [(f"{where}.tool_calls[{index}].function", call.get("function"))
+                 for index, call in enumerate(calls if isinstance(calls, list) else []) if isinstance(call, dict)]
+    functions.append((f"{where}.function_call", message.get("function_call")))
+    for path, function in functions:
+        if not isinstance(function, dict):
+            continue
+        arguments = function.get("arguments")
+        if isinstance(arguments, (dict, list)):
+            function["arguments"] = json.dumps(arguments, ensure_ascii=False)
+        elif arguments is not None and not isinstance(arguments, str):
+            raise GatewayError(400, f"{path}.arguments must be a JSON string; got {type(arguments).__name__}.",
+                               param=f"{path}.arguments")
+
+
 def validate_messages(messages: Any) -> list:
     """Chat `messages` LiteLLM can take, or a 400 naming the field (LiteLLM itself would answer 500)."""
     if not isinstance(messages, list) or not messages:
@@ -162,6 +181,7 @@ def validate_messages(messages: Any) -> list:
         if message.get("role") not in CHAT_ROLES:
             raise GatewayError(400, f"{where}.role must be one of {', '.join(CHAT_ROLES)}; got "
                                f"{message.get('role')!r}.", param=f"{where}.role")
+        _normalise_arguments(message, where)
         content = message.get("content")
         if content is not None and not isinstance(content, (str, list)):
             raise GatewayError(400, f"{where}.content must be a string or a list of content parts.",
@@ -191,6 +211,15 @@ async def plan_request(
 
     `surface` is "chat" (messages) or "responses" (input/instructions, read as messages). `sent` is the
     body as the client sent it (default: `data`); `query` the query-string parameters."""
+    async with local_work().request():  # its OCR, PDF and transcription jobs: one admission
+        return await _decide(data, headers, key_scope, user_api_key_dict, dry_run, surface, sent, query)
+
+
+async def _decide(
+    data: dict[str, Any], headers: dict[str, str], key_scope: str, user_api_key_dict: Any = None,
+    dry_run: bool = False, surface: str = "chat", sent: dict[str, Any] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict:
     messages = validate_messages(data.get("messages")) if surface == "chat" else responses_messages(data)
     decision = routing.decide_route(data, headers, messages, query)
     requested_privacy = decision.privacy

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from tests import media
-from tests.helpers import gemini_calls
+from tests.helpers import camel, chat_bodies, gemini_calls, gemini_parts
 
 MB = 1024 * 1024
 HELLO = [{"role": "user", "content": "hello"}]
@@ -164,3 +164,96 @@ def test_unknown_route_and_model_use_the_openai_envelope(gateway):
     assert response.status_code == 404 and response.json()["error"]["code"] == "model_not_found"
     response = httpx.get(gateway.url("/v1/models"), timeout=30)
     assert response.status_code == 401 and response.json()["error"]["param"] is None
+
+
+# Issue 33, item 7: shapes LiteLLM answered with 500. Each is now a 400 naming the field, or read as OpenAI means it.
+HI = [{"role": "user", "content": "hi"}]
+TOOL_TURNS = [{"role": "user", "content": "weather?"},
+              {"role": "assistant", "content": None, "tool_calls": [
+                  {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": {"city": "Lugo"}}}]},
+              {"role": "tool", "tool_call_id": "c1", "content": "sunny"}]
+
+
+@pytest.mark.parametrize("privacy", ["strict", "flexible"])
+@pytest.mark.parametrize(("path", "body", "param"), [
+    ("/v1/chat/completions", {"messages": HI, "response_format": "json"}, "response_format"),
+    ("/v1/chat/completions", {"messages": HI, "response_format": {"type": "json"}}, "response_format"),
+    ("/v1/chat/completions", {"messages": HI, "response_format": {"type": "json_schema", "json_schema": "x"}},
+     "response_format.json_schema"),
+    ("/v1/chat/completions", {"messages": [*TOOL_TURNS[:1], {**TOOL_TURNS[1], "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": 7}}]}, TOOL_TURNS[2]]},
+     "messages[1].tool_calls[0].function.arguments"),
+    ("/v1/responses", {"input": "hi", "instructions": 42}, "instructions"),
+    ("/v1/responses", {"input": "hi", "instructions": [{"role": "user", "content": [
+        {"type": "input_image", "image_url": "https://example.org/a.png"}]}]}, "instructions"),
+])
+def test_shapes_litellm_answered_500_are_400(gateway, gemini, ollama, privacy, path, body, param):
+    response = httpx.post(gateway.url(path), headers=gateway.auth, timeout=60,
+                          json={"model": "auto", "privacy_mode": privacy, **body})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == param
+    assert gemini_calls(gemini) == [] and chat_bodies(ollama) == []
+
+
+@pytest.mark.parametrize("privacy", ["strict", "flexible"])
+def test_tool_call_arguments_as_an_object_are_sent_as_json(gateway, gemini, ollama, privacy):
+    response = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=60,
+                          json={"model": "auto", "privacy_mode": privacy, "messages": TOOL_TURNS})
+    assert response.status_code == 200, response.text
+    if privacy == "flexible":
+        calls = [part["functionCall"] for part in gemini_parts(gemini) if "functionCall" in part]
+        assert calls == [{"name": "weather", "args": {"city": "Lugo"}}]
+    else:
+        call = chat_bodies(ollama)[-1]["messages"][1]["tool_calls"][0]["function"]
+        assert call["name"] == "weather" and call["arguments"] == {"city": "Lugo"}
+
+
+def test_tool_call_arguments_as_an_object_are_scanned(gateway, gemini, ollama):
+    turns = json.loads(json.dumps(TOOL_TURNS))
+    turns[1]["tool_calls"][0]["function"]["arguments"] = {"account": {"iban": "ES91 2100 0418 4502 0005 1332"}}
+    response = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=60,
+                          json={"model": "auto", "privacy_mode": "flexible", "messages": turns})
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-privacy"] == "strict"
+    assert gemini_calls(gemini) == [] and chat_bodies(ollama)
+
+
+@pytest.mark.parametrize("privacy", ["strict", "flexible"])
+def test_responses_instructions_as_a_list_of_messages(gateway, gemini, ollama, privacy):
+    """The shape a Response object echoes back: read as the one instructions string OpenAI's request takes."""
+    instructions = [{"role": "system", "content": "Be brief."},
+                    {"type": "message", "role": "developer",
+                     "content": [{"type": "input_text", "text": "Use Spanish."}]}]
+    response = httpx.post(gateway.url("/v1/responses"), headers=gateway.auth, timeout=60, json={
+        "model": "auto", "privacy_mode": privacy, "input": "hi", "instructions": instructions})
+    assert response.status_code == 200, response.text
+    if privacy == "flexible":
+        body = camel(gemini_calls(gemini)[-1].body)
+        assert body["systemInstruction"]["parts"] == [{"text": "Be brief.\n\nUse Spanish."}]
+    else:
+        assert gemini_calls(gemini) == []
+        system = chat_bodies(ollama)[-1]["messages"][0]
+        assert (system["role"], system["content"]) == ("system", "Be brief.\n\nUse Spanish.")
+
+
+def test_responses_instructions_list_is_scanned(gateway, gemini, ollama):
+    instructions = [{"role": "system",
+                     "content": [{"type": "input_text", "text": "Pay ES91 2100 0418 4502 0005 1332"}]}]
+    response = httpx.post(gateway.url("/v1/responses"), headers=gateway.auth, timeout=60, json={
+        "model": "auto", "privacy_mode": "flexible", "input": "hi", "instructions": instructions})
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-privacy"] == "strict"
+    assert gemini_calls(gemini) == [] and chat_bodies(ollama)
+
+
+def test_one_request_with_more_images_than_pool_places_is_admitted(gateway, gemini):
+    """Admission counts requests, not jobs: twelve images (24 jobs: prepare and scan) in one flexible
+    request, with the default pool of 2 workers + 8 waiting, are all read and sent."""
+    parts = [{"type": "text", "text": "Compare these."}] + [
+        {"type": "image_url", "image_url": {"url": media.data_uri("image/png", media.png(color=(20 * n, 90, 200)))}}
+        for n in range(12)]
+    response = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=180, json={
+        "model": "auto", "privacy_mode": "flexible", "messages": [{"role": "user", "content": parts}]})
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-privacy"] == "flexible"
+    assert sum(1 for part in gemini_parts(gemini) if "inlineData" in part) == 12

@@ -1,6 +1,7 @@
 """What an attachment says, read on this machine for the sensitive-data scan: OCR (RapidOCR) of images,
-PDF page images and video frames, with each line's confidence and any QR code OpenCV decodes; PDF text
-layers; transcripts of audio (local Whisper). Nothing leaves the machine to be read.
+PDF page images and video frames, with each line's confidence, in two passes (as is; equalised and turned
+upside down) and in reading orders by row and by column, plus every QR code's and barcode's payload
+(`codes.py`); PDF text layers; transcripts of audio (local Whisper). Nothing leaves the machine to be read.
 """
 
 from __future__ import annotations
@@ -34,33 +35,72 @@ def _ocr_read(image: Any) -> tuple[list[tuple[list, str, float]], float]:
     return [(line[0], line[1], float(line[2])) for line in result or []], scale
 
 
+Line = tuple[list, str, float]  # (box in the image's own pixels, text, confidence)
+
+
+def _ocr_passes(image: Any) -> tuple[list[Line], list[Line]]:
+    """The lines OCR reads in the image as it is, and in a second view: histogram-equalised (text printed
+    faint, #f2f2f2 on white, turns dark) and turned 180 degrees (upside-down photos), its boxes mapped
+    back to the image's pixels."""
+    from PIL import ImageOps
+
+    first, scale = _ocr_read(image)
+    second, _ = _ocr_read(ImageOps.equalize(image.convert("L")).rotate(180))
+    width, height = image.width * scale, image.height * scale
+    return ([([[x / scale, y / scale] for x, y in box], text, score) for box, text, score in first],
+            [([[(width - x) / scale, (height - y) / scale] for x, y in box], text, score)
+             for box, text, score in second])
+
+
 def ocr_lines(image: Any) -> list[tuple[list, str]]:
-    """(box in the image's own pixels, text) of every line OCR reads confidently (score >= 0.5, RapidOCR's
-    own cut); the image is read at most `ocr_max_side` large."""
-    lines, scale = _ocr_read(image)
-    return [([[x / scale, y / scale] for x, y in box], text) for box, text, score in lines if score >= 0.5]
+    """(box in the image's own pixels, text) of every line either OCR pass reads confidently (score >= 0.5,
+    RapidOCR's own cut); the image is read at most `ocr_max_side` large."""
+    first, second = _ocr_passes(image)
+    return [(box, text) for box, text, score in first + second if score >= 0.5]
 
 
-def _qr_text(image: Any) -> str:
-    """The text of a QR code in the image, when OpenCV decodes one (its finder alone also fires on noise,
-    so a QR code it cannot decode is not judged: a known limit, docs/PRIVACY.md)."""
-    import cv2
-    import numpy as np
+def _by_columns(lines: list[Line]) -> str:
+    """The lines read column by column, top to bottom (a value wrapping onto the next line of its column,
+    beside a second column, is one run of text here; read row by row it is split by the other column)."""
+    spans = sorted(((min(x for x, _ in box), max(x for x, _ in box), min(y for _, y in box), text)
+                    for box, text, _ in lines), key=lambda span: span[0])
+    columns: list[list[tuple[float, float, float, str]]] = []
+    for span in spans:
+        column = next((column for column in columns if any(span[0] < other[1] and other[0] < span[1]
+                                                            for other in column)), None)
+        if column is None:
+            columns.append([span])
+        else:
+            column.append(span)
+    return "\n".join(" ".join(text for _, _, _, text in sorted(column, key=lambda span: span[2]))
+                     for column in columns)
 
-    try:
-        text, _, _ = cv2.QRCodeDetector().detectAndDecode(np.array(image.convert("L")))
-    except cv2.error:
-        return ""
-    return text or ""
+
+def _outside(codes: list, lines: list[Line]) -> list[Line]:
+    """The lines whose centre lies in no decoded code: OCR of a code's modules is noise (a low-confidence
+    "8"); what the code says is its payload."""
+    def inside(box: list) -> bool:
+        x, y = sum(px for px, _ in box) / len(box), sum(py for _, py in box) / len(box)
+        return any(left <= x <= right and top <= y <= bottom
+                   for left, top, right, bottom in (code.region(4) for code in codes))
+
+    return [line for line in lines if not inside(line[0])]
 
 
-def _ocr(image: Any) -> tuple[str, str]:
-    """(the text OCR reads in an image, plus any QR code's; "unreadable-text" when a line was read with a
-    confidence under `gateway.escalation.ocr_min_confidence` (mirrored, blurred, stylised), else "")."""
+def image_text(image: Any) -> tuple[str, str]:
+    """(what an image says: OCR of both passes, row by row and column by column, and every QR code's and
+    barcode's payload; "unreadable-text" when a line was read with a confidence under
+    `gateway.escalation.ocr_min_confidence` (mirrored, blurred, stylised) or a code was found that could not
+    be decoded, else "")."""
+    from plugins.attachments.codes import codes_text, read_codes
+
     minimum = float(gateway_settings("escalation")["ocr_min_confidence"])
-    lines, _ = _ocr_read(image)
-    unsure = any(score < minimum for _, _, score in lines)
-    return " ".join([*(text for _, text, _ in lines), _qr_text(image)]).strip(), "unreadable-text" if unsure else ""
+    codes = read_codes(image)
+    first, second = (_outside([code for code in codes if code.readable], lines) for lines in _ocr_passes(image))
+    unsure = any(score < minimum for _, _, score in first) or any(not code.readable for code in codes)
+    texts = [" ".join(text for _, text, _ in first), _by_columns(first),
+             " ".join(text for _, text, score in second if score >= 0.5), codes_text(codes)]
+    return "\n".join(text for text in texts if text).strip(), "unreadable-text" if unsure else ""
 
 
 def _pdf_text(data: bytes) -> tuple[str, str]:
@@ -86,7 +126,7 @@ def _pdf_text(data: bytes) -> tuple[str, str]:
                 unread = "unscanned-pages"
                 break
             ocr_budget -= 1
-            text, unsure = _ocr(media.render_page(page, 2.0, max_side))
+            text, unsure = image_text(media.render_page(page, 2.0, max_side))
             texts.append(text)
             unread = unread or unsure
         return "\n".join(texts), unread
@@ -96,7 +136,7 @@ def _pdf_text(data: bytes) -> tuple[str, str]:
 
 def _read_image(data: bytes) -> tuple[str, str]:
     max_side = int(gateway_settings("escalation")["ocr_max_side"])
-    return _ocr(media.open_image(data, draft_side=max_side))
+    return image_text(media.open_image(data, draft_side=max_side))
 
 
 def attachment_text(attachment: Any) -> tuple[str, str]:

@@ -6,7 +6,8 @@ demuxed) length against `gateway.transcription.max_audio_minutes`, the frame siz
 `gateway.attachments.max_image_pixels`, and only the chosen keyframes are decoded.
 
 The flexible scan looks closer (`scan_frames`): every frame is decoded in turn and one is kept every
-`1 / gateway.escalation.video_fps` seconds, keyframe or not, up to `video_max_frames`.
+`1 / gateway.escalation.video_fps` seconds, keyframe or not, and at every scene change (a value shown
+briefly between two samples), up to `video_max_frames`.
 """
 
 from __future__ import annotations
@@ -126,9 +127,27 @@ def _transcript(data: bytes | BinaryIO, options: Options) -> Transcript | None:
         return None
 
 
+SKETCH = (160, 90)  # a frame as the scene-change test sees it: small, grey
+CHANGED_LEVELS, CHANGED_SHARE = 32, 0.001  # a pixel changed by this much, in this share of the sketch: a new scene
+
+
+def _sketch(frame: Any) -> Any:
+    return frame.reformat(width=SKETCH[0], height=SKETCH[1], format="gray").to_ndarray().astype("int16")
+
+
+def _scene_changed(before: Any, after: Any) -> bool:
+    """The picture changed, not just its noise: a cut, or text put on screen (about 15 of 14,400 sketch
+    pixels, a short line of text)."""
+    import numpy as np
+
+    return bool(np.count_nonzero(np.abs(after - before) > CHANGED_LEVELS) > CHANGED_SHARE * before.size)
+
+
 def scan_frames(data: bytes | BinaryIO, fps: float, max_frames: int) -> tuple[list[Frame], bool]:
-    """Frames `1 / fps` seconds apart over the whole clip (each decoded frame is looked at in turn), at
-    most `gateway.escalation.ocr_max_side` large; False when the clip needs more than `max_frames`."""
+    """Frames `1 / fps` seconds apart over the whole clip, and every frame where the picture changes
+    (each decoded frame is looked at in turn: a value on screen for less than `1 / fps` seconds, between two
+    samples, is still read), at most `gateway.escalation.ocr_max_side` large; False when the clip needs
+    more than `max_frames` (a picture that never stops changing cannot be read within the budget: strict)."""
     import av
 
     max_pixels = int(gateway_settings("attachments")["max_image_pixels"])
@@ -147,12 +166,15 @@ def scan_frames(data: bytes | BinaryIO, fps: float, max_frames: int) -> tuple[li
             raise GatewayError(413, f"Video frames of {stream.codec_context.width}x{stream.codec_context.height}"
                                f" pixels exceed gateway.attachments.max_image_pixels ({max_pixels}).")
         stream.thread_type = "AUTO"
-        due = float("-inf")
+        due, previous = float("-inf"), None
         for frame in container.decode(stream):
             seconds = float(frame.time or 0.0)
             if seconds > limit:
                 raise too_long(seconds, limit)
-            if seconds + 1e-6 < due:
+            sketch = _sketch(frame)
+            changed = previous is not None and _scene_changed(previous, sketch)
+            previous = sketch
+            if seconds + 1e-6 < due and not changed:
                 continue
             if len(frames) >= max_frames:
                 return frames, False

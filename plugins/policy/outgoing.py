@@ -14,7 +14,7 @@ there, before it is sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from plugins.platform.errors import GatewayError
@@ -139,30 +139,53 @@ def check_cloud_request(body: dict[str, Any], surface: str) -> None:
     _check(body, CHAT_REQUEST if surface == "chat" else RESPONSES_REQUEST, "")
 
 
-def _prose(value: Any, skip: frozenset[int], structure: list[str], skip_keys: tuple[str, ...] = (),
-           depth: int = 0) -> Iterable[str]:
-    """The text values of a JSON value in order; keys and `type`/`role` values go to `structure`, so a
-    value split across two parts or messages reads as one. Objects whose id is in `skip`, and the values
-    of keys in `skip_keys`, are file bytes: read as files, not here."""
-    if depth > 64 or id(value) in skip:
-        return
-    if isinstance(value, str):
-        yield value
-        if value[:1] in ("{", "["):  # JSON inside a string (tool arguments): its values too
-            try:
-                yield from _prose(json.loads(value), skip, structure, skip_keys, depth + 1)
-            except ValueError:
-                pass
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            structure.append(str(key))
-            if key in ("type", "role") and isinstance(item, str):
-                structure.append(item)
-            elif key not in skip_keys:
-                yield from _prose(item, skip, structure, skip_keys, depth + 1)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _prose(item, skip, structure, skip_keys, depth + 1)
+class UnreadableJSON(ValueError):
+    """A string holds JSON nested deeper than Python's parser goes: its values cannot be read."""
+
+
+_DONE = object()
+
+
+def _embedded(text: str) -> Any:
+    """The JSON value a string holds (tool arguments, a pasted document), or None when it holds none."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+    except RecursionError:
+        raise UnreadableJSON("a JSON value inside a string nests too deeply to be read") from None
+
+
+def _items(value: dict, structure: list[str], skip_keys: tuple[str, ...]) -> Iterator[Any]:
+    for key, item in value.items():
+        structure.append(str(key))
+        if key in ("type", "role") and isinstance(item, str):
+            structure.append(item)
+        elif key not in skip_keys:
+            yield item
+
+
+def _prose(value: Any, skip: frozenset[int], structure: list[str], skip_keys: tuple[str, ...] = ()) -> Iterable[str]:
+    """The text values of a JSON value in order, at any depth (a stack, not recursion: nothing nested
+    deeper than some limit goes unread); keys and `type`/`role` values go to `structure`, so a value
+    split across two parts or messages reads as one. Objects whose id is in `skip`, and the values of keys
+    in `skip_keys`, are file bytes: read as files, not here. JSON inside a string (tool arguments) is read
+    too; one too deep to parse raises UnreadableJSON."""
+    stack: list[Iterator[Any]] = [iter((value,))]
+    while stack:
+        item = next(stack[-1], _DONE)
+        if item is _DONE:
+            stack.pop()
+        elif id(item) in skip:
+            continue
+        elif isinstance(item, str):
+            yield item
+            if item[:1] in ("{", "[") and (parsed := _embedded(item)) is not None:
+                stack.append(iter((parsed,)))
+        elif isinstance(item, dict):
+            stack.append(_items(item, structure, skip_keys))
+        elif isinstance(item, (list, tuple)):
+            stack.append(iter(item))
 
 
 def sent_texts(body: dict[str, Any], skip: frozenset[int] = frozenset()) -> list[str]:
@@ -171,7 +194,13 @@ def sent_texts(body: dict[str, Any], skip: frozenset[int] = frozenset()) -> list
     structure: list[str] = []
     sent = sorted(((name, value) for name, value in body.items() if name not in NOT_SENT),
                   key=lambda item: item[0] != "instructions")  # read as the model reads: instructions first
-    values = list(_prose(dict(sent), skip, structure))
+    try:
+        values = list(_prose(dict(sent), skip, structure))
+    except UnreadableJSON:
+        raise GatewayError(400, "A JSON value inside a string of this request (tool-call arguments, a message) nests "
+                           "too deeply for the gateway to read, so it cannot be checked for sensitive data; nothing "
+                           "was sent. Flatten it, or send it with privacy_mode=strict.",
+                           code="nesting_too_deep") from None
     return values + structure
 
 
@@ -180,6 +209,7 @@ GEMINI_BINARY = ("inlineData", "inline_data", "fileData", "file_data")
 
 
 def gemini_texts(body: Any) -> list[str]:
-    """Every string of a Gemini request body LiteLLM built, keys included, except file bytes and URIs."""
+    """Every string of a Gemini request body LiteLLM built, keys included, except file bytes and URIs.
+    Raises UnreadableJSON when a string in it holds JSON too deep to parse (the caller refuses the call)."""
     structure: list[str] = []
     return list(_prose(body, frozenset(), structure, GEMINI_BINARY)) + structure

@@ -29,8 +29,29 @@ UNSUPPORTED: dict[str, tuple[tuple[Any, ...], tuple[str, ...], str]] = {
 }
 
 
+FORMAT_TYPES = ("text", "json_object", "json_schema")
+
+
+def check_response_format(value: Any, param: str = "response_format") -> None:
+    """OpenAI's `response_format` is an object whose type is text, json_object or json_schema (with a
+    `json_schema.schema`); anything else is OpenAI's 400 here (LiteLLM would answer 500)."""
+    if value is None:
+        return
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind not in FORMAT_TYPES:
+        got = f"type {kind!r}" if isinstance(value, dict) else f"{type(value).__name__} {value!r}"[:80]
+        raise GatewayError(400, f"Invalid {param}: expected an object with type one of {', '.join(FORMAT_TYPES)} "
+                           f"(e.g. {{\"type\": \"json_object\"}}); got {got}.", param=param)
+    schema = value.get("json_schema")
+    if kind == "json_schema" and not (isinstance(schema, dict) and isinstance(schema.get("schema", {}), dict)
+                                      and isinstance(schema.get("name", ""), str)):
+        raise GatewayError(400, f"Invalid {param}.json_schema: expected an object with 'name' and 'schema'.",
+                           param=f"{param}.json_schema")
+
+
 def check_chat_parameters(data: dict[str, Any], privacy: str) -> None:
     """400 for a chat parameter the chosen privacy class cannot honour."""
+    check_response_format(data.get("response_format"))
     for name, (unset, classes, reason) in UNSUPPORTED.items():
         value = data.get(name)
         if privacy in classes and value not in unset:

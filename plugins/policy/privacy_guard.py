@@ -126,27 +126,41 @@ def _deadline(litellm_params: dict[str, Any] | None) -> float:
     return max(float(planned), time.monotonic() + 1.0)
 
 
+UNREADABLE = "unreadable-text"
+
+
+def _body_texts(body: Any) -> list[str] | None:
+    """Every text of the Gemini body, at any depth; None when part of it cannot be read (then refused)."""
+    from plugins.policy.outgoing import UnreadableJSON, gemini_texts
+
+    try:
+        return gemini_texts(body)
+    except UnreadableJSON:
+        return None
+
+
 async def check_cloud_body(body: Any, litellm_params: dict[str, Any] | None) -> None:
     """The Gemini request as LiteLLM built it, read once more by the same detectors just before it is
     sent: a value that reached it by a path nobody foresaw is refused (403) instead of sent. Skipped
     only where the request's own policy skipped the scan (escalation off for the key or the config)."""
-    from plugins.policy.outgoing import gemini_texts
     from plugins.policy.sensitive import find_sensitive_off_loop
 
     if _needs_body_check(litellm_params):
-        _refuse_cloud_body(await find_sensitive_off_loop(gemini_texts(body), _deadline(litellm_params)),
+        texts = _body_texts(body)
+        _refuse_cloud_body(await find_sensitive_off_loop(texts, _deadline(litellm_params)) if texts is not None
+                           else [UNREADABLE],
                            litellm_params)
 
 
 def check_cloud_body_now(body: Any, litellm_params: dict[str, Any] | None) -> None:
     """`check_cloud_body` for LiteLLM's synchronous path (no event loop to leave)."""
     from plugins.policy.detect import ScanTimeout, find_sensitive
-    from plugins.policy.outgoing import gemini_texts
 
     if not _needs_body_check(litellm_params):
         return
+    texts = _body_texts(body)
     try:
-        found = find_sensitive(gemini_texts(body), _deadline(litellm_params))
+        found = find_sensitive(texts, _deadline(litellm_params)) if texts is not None else [UNREADABLE]
     except ScanTimeout:
         found = ["scan-incomplete"]
     _refuse_cloud_body(found, litellm_params)

@@ -117,20 +117,32 @@ def redact_fields(data: dict[str, Any], names: list[str], skip: frozenset[int], 
 
 
 def _black_out(image: Any, vault: Vault, where: str) -> Any:
-    """The image with every OCR line that holds a value filled black; RedactionUncertain if any remains."""
+    """The image with every OCR line that holds a value filled black, and every QR code or barcode whose
+    payload holds one or could not be decoded; RedactionUncertain if anything is still readable after that
+    (read as the scan reads: both OCR passes, both reading orders, the codes)."""
     from PIL import ImageDraw
+
+    from plugins.attachments.codes import read_codes
 
     image = image.convert("RGB")
     draw = ImageDraw.Draw(image)
+    regions = []
     for box, text in reading.ocr_lines(image):
         for start, end, kind in _spans(text):
             vault.placeholder(kind, text[start:end].strip())
         if _spans(text) or sensitive.find_sensitive([text]):
             xs, ys = [point[0] for point in box], [point[1] for point in box]
-            region = [int(min(xs)) - 2, int(min(ys)) - 2, int(max(xs)) + 2, int(max(ys)) + 2]
-            draw.rectangle(region, fill="black")
-            vault.boxes.append({"where": where, "box": region})
-    if sensitive.find_sensitive([" ".join(text for _, text in reading.ocr_lines(image))]):
+            regions.append([int(min(xs)) - 2, int(min(ys)) - 2, int(max(xs)) + 2, int(max(ys)) + 2])
+    for code in read_codes(image):
+        for start, end, kind in _spans(code.text):
+            vault.placeholder(kind, code.text[start:end].strip())
+        if not code.readable or sensitive.find_sensitive([code.text]):
+            regions.append(code.region(8))  # the symbol and part of its quiet zone: nothing left to decode
+    for region in regions:
+        draw.rectangle(region, fill="black")
+        vault.boxes.append({"where": where, "box": region})
+    text, unsure = reading.image_text(image)
+    if sensitive.find_sensitive([text]) or unsure:
         raise RedactionUncertain(f"{where}: a value is still readable after blackout")
     return image
 

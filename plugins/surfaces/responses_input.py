@@ -99,9 +99,35 @@ def _message(item: dict[str, Any]) -> dict[str, Any]:
     raise GatewayError(400, f"Unsupported Responses input item type {kind!r}.", param="input")
 
 
+def _instruction_text(item: Any) -> str:
+    if not isinstance(item, dict) or item.get("type", "message") != "message" or \
+            item.get("role", "system") not in ("system", "developer", "user"):
+        raise GatewayError(400, "'instructions' must be a string, or a list of system/developer messages whose "
+                           "content is text.", param="instructions")
+    content = item.get("content")
+    parts = [content] if isinstance(content, str) else content if isinstance(content, list) else [None]
+    texts = [_part(part) for part in parts if part is not None]
+    if len(texts) != len(parts) or any(text.get("type") != "text" for text in texts):
+        raise GatewayError(400, "'instructions' given as messages may hold text only (send images and files "
+                           "in 'input').", param="instructions")
+    return "\n".join(str(text["text"]) for text in texts)
+
+
+def normalise_instructions(data: dict[str, Any]) -> None:
+    """`instructions` as a list of text messages (the shape a Response object echoes back) becomes the one
+    string OpenAI's request takes, so every backend and the scan see the same thing; anything else but a
+    string is a 400 (LiteLLM's local path would answer 500)."""
+    value = data.get("instructions")
+    if isinstance(value, list):
+        data["instructions"] = "\n\n".join(_instruction_text(item) for item in value)
+    elif value is not None and not isinstance(value, str):
+        raise GatewayError(400, "'instructions' must be a string.", param="instructions")
+
+
 def responses_messages(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Chat-shaped messages holding everything the Responses request would send to a model."""
     messages: list[dict[str, Any]] = []
+    normalise_instructions(data)
     instructions = data.get("instructions")
     if isinstance(instructions, str) and instructions:
         messages.append({"role": "system", "content": instructions})
