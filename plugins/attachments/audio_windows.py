@@ -11,12 +11,14 @@ speed is not transcribed at all: either way it counts as unscanned, and the requ
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from plugins.attachments.audio_scan import still_time
 from plugins.platform.errors import GatewayError
 
 SAMPLE_RATE = 16000
@@ -100,8 +102,8 @@ class AudioWindows:
 
 
 def scan_windows(model: Any, windows: AudioWindows, kwargs: dict[str, Any], deadline: float,
-                 speed: float | None) -> tuple[list[str], bool, float, float]:
-    """Texts of the windows transcribed before `deadline`, whether that was all of it, and the audio and
+                 speed: float | None, stop: threading.Event | None = None) -> tuple[list[str], bool, float, float]:
+    """Texts of the windows transcribed before `deadline` (or `stop`), whether that was all of it, and the audio and
     wall seconds spent (for the measured speed). With a known `speed` (audio seconds per second), audio
     that cannot be done in the time left is not started."""
     left = deadline - time.monotonic()
@@ -110,7 +112,7 @@ def scan_windows(model: Any, windows: AudioWindows, kwargs: dict[str, Any], dead
     texts: list[str] = []
     audio_s, started = 0.0, time.monotonic()
     for _, pcm in windows:
-        if time.monotonic() >= deadline:
+        if not still_time(deadline, stop):
             return texts, False, audio_s, time.monotonic() - started
         segments, _ = model.transcribe(pcm, **kwargs)
         texts.append(" ".join(segment.text.strip() for segment in segments))

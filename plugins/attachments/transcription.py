@@ -246,10 +246,10 @@ class Transcriber:
             kwargs["temperature"] = options.temperature
         return kwargs
 
-    def scan(self, stream: BinaryIO, deadline: float) -> tuple[str, bool]:
+    def scan(self, stream: BinaryIO, deadline: float, stop: threading.Event | None = None) -> tuple[str, bool]:
         """(text for the sensitive-data patterns, whether all of it was heard) of an uploaded file, read from
         its spooled stream: short audio whole (its transcript is reused if the request turns strict), long
-        audio a window at a time until `deadline` (plugins.attachments.audio_windows)."""
+        audio a window at a time until `deadline` or `stop` (plugins.attachments.audio_windows)."""
         from plugins.attachments.audio_windows import WINDOW_S, AudioWindows, scan_windows
 
         options = Options(use="scan")
@@ -258,7 +258,7 @@ class Transcriber:
             if not short:
                 started = time.monotonic()
                 texts, complete, audio_s, spent = scan_windows(self.loaded(), windows, self._kwargs(options),
-                                                               deadline, self.scan_speed)
+                                                               deadline, self.scan_speed, stop)
         if short:
             return as_written(self.transcribe(stream, options).text), True
         if audio_s and spent:
