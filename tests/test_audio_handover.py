@@ -13,11 +13,12 @@ from __future__ import annotations
 import functools
 import io
 
+import numpy as np
 import soundfile
 
 from tests.helpers import chat_bodies, gemini_calls, gemini_parts
 from tests.media import encoded
-from tests.test_audio import chat, last_user_text
+from tests.test_audio import chat, last_user_text, speech
 from tests.test_long_audio import recording
 
 KINDS = ["mp3", "m4a", "ogg", "wav"]
@@ -59,3 +60,41 @@ def test_audio_scanned_within_its_length_budget_goes_to_gemini_through_the_file_
     assert len(gemini_calls(gemini)) == 1 and chat_bodies(ollama) == []
     assert any("fileData" in part for part in gemini_parts(gemini))
     assert gemini.upload_count == 1
+
+
+PHONE = "My phone number is 612 345 678."
+
+
+def with_phone(seconds: float = 45) -> tuple[np.ndarray, int]:
+    """A meeting with PHONE said after its first 35 s (the batched scan must hear it mid-recording)."""
+    pcm, rate = soundfile.read(io.BytesIO(recording(seconds)), dtype="float32")
+    phone, phone_rate = soundfile.read(io.BytesIO(speech(PHONE)), dtype="float32")
+    assert phone_rate == rate
+    cut = 35 * rate
+    return np.concatenate([pcm[:cut], phone, pcm[cut:]]), rate
+
+
+def test_a_number_spoken_mid_recording_is_heard_by_the_batched_scan(start_gateway, ollama, gemini):
+    gateway = start_gateway({"gateway": {"transcription": {"scan_window_s": 30}}})  # two windows
+    ollama.clear(), gemini.clear()
+    pcm, rate = with_phone()
+    response = chat(gateway, "flexible", "audio", encoded(pcm, rate, "mp3"), name="meeting.mp3")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-privacy"] == "strict"
+    assert response.headers["x-gateway-escalated"] == "sensitive-data"
+    assert [record for record in gemini.requests if record.method != "GET"] == []
+
+
+def test_a_number_in_one_phase_inverted_channel_of_a_stereo_recording_is_heard(gateway, ollama, gemini):
+    """Mixed to mono, a channel and its inverse cancel out to silence: the scan hears each channel."""
+    ollama.clear(), gemini.clear()
+    phone, rate = soundfile.read(io.BytesIO(speech(PHONE)), dtype="float32")
+    output = io.BytesIO()
+    soundfile.write(output, np.stack([phone, -phone], axis=1), rate, format="WAV", subtype="PCM_16")
+    stereo = output.getvalue()
+    mixed, _ = soundfile.read(io.BytesIO(stereo), dtype="float32")
+    assert np.abs(mixed.mean(axis=1)).max() < 1e-3  # the mono mix really is silence
+    response = chat(gateway, "flexible", "audio", stereo, name="call.wav")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-escalated"] == "sensitive-data"
+    assert [record for record in gemini.requests if record.method != "GET"] == []
