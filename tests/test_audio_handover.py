@@ -98,3 +98,4 @@ def test_a_number_in_one_phase_inverted_channel_of_a_stereo_recording_is_heard(g
     assert response.status_code == 200, response.text
     assert response.headers["x-gateway-escalated"] == "sensitive-data"
     assert [record for record in gemini.requests if record.method != "GET"] == []
+
