@@ -152,3 +152,27 @@ def mp4(min_bytes: int, seed: int = 2) -> bytes:
 
 def data_uri(mime: str, data: bytes) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def encoded(pcm: np.ndarray, rate: int, kind: str) -> bytes:
+    """Mono float32 `pcm` encoded with PyAV as a real user's recorder would: mp3 (libmp3lame, 32 kbps,
+    22.05 kHz), m4a (AAC), ogg (Opus, 48 kHz) or wav (16-bit PCM)."""
+    import av
+
+    codec, form, out_rate = {"mp3": ("libmp3lame", "mp3", 22050), "m4a": ("aac", "ipod", 22050),
+                             "ogg": ("libopus", "ogg", 48000), "wav": ("pcm_s16le", "wav", rate)}[kind]
+    output = io.BytesIO()
+    with av.open(output, mode="w", format=form) as container:
+        stream = container.add_stream(codec, rate=out_rate)
+        stream.layout = "mono"
+        if kind != "wav":
+            stream.bit_rate = 32000
+        for start in range(0, pcm.size, rate):
+            frame = av.AudioFrame.from_ndarray(pcm[start:start + rate].reshape(1, -1).astype("float32"),
+                                               format="flt", layout="mono")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return output.getvalue()

@@ -1,6 +1,6 @@
 """Long recordings are transcribed a window at a time from the spooled upload (plugins/attachments/
 audio_windows.py): the windows' transcripts are stitched into one, and flexible audio that cannot be
-scanned within `scan_timeout_s` is handled as strict, unscanned, without being transcribed whole first."""
+scanned within its budget is handled as strict, unscanned, without being transcribed whole first."""
 
 from __future__ import annotations
 
@@ -51,8 +51,9 @@ def test_long_strict_audio_is_transcribed_window_by_window_into_one_transcript(g
 
 
 def test_flexible_audio_too_long_to_scan_in_time_is_strict_and_unscanned(start_gateway, ollama, gemini):
-    hurried = start_gateway({"gateway": {"escalation": {"scan_timeout_s": 2},
-                                         "transcription": {"load": "background"}}})
+    hurried = start_gateway({"gateway": {"escalation": {"scan_timeout_s": 2},  # budget: 2 s, whatever the length
+                                         "transcription": {"load": "background", "scan_min_speed": 1000,
+                                                           "scan_max_s": 2}}})
     response = chat(hurried, "flexible", "audio", recording(240))
     assert response.status_code == 200, response.text
     assert response.headers["x-gateway-privacy"] == "strict"

@@ -11,12 +11,14 @@ speed is not transcribed at all: either way it counts as unscanned, and the requ
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
-from typing import Any, BinaryIO
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 import numpy as np
 
+from plugins.attachments.audio_scan import still_time
 from plugins.platform.errors import GatewayError
 
 SAMPLE_RATE = 16000
@@ -33,10 +35,12 @@ class NoAudio(GatewayError):
 
 
 class AudioWindows:
-    """The first audio track of a file object as (start seconds, 16 kHz mono float32) windows."""
+    """The first audio track of a file object as (start seconds, 16 kHz mono float32) windows; with
+    `channels`, each window is (channels, samples), its first two channels apart (the scan hears a
+    stereo recording's channels one by one when they differ: mixed, a phase-inverted one cancels out)."""
 
     def __init__(self, stream: BinaryIO, limit_s: float, window_s: float = WINDOW_S,
-                 overlap_s: float = OVERLAP_S) -> None:
+                 overlap_s: float = OVERLAP_S, channels: bool = False) -> None:
         from plugins.attachments.transcription import declared_seconds, open_container, too_long, undecodable
 
         self._undecodable = undecodable
@@ -49,6 +53,7 @@ class AudioWindows:
             raise NoAudio()
         self.track = self.container.streams.audio[0]
         self.declared = declared_seconds(self.container, self.track)
+        self.layout = "stereo" if channels and (self.track.channels or 1) > 1 else "mono"
         if self.declared and self.declared > limit_s:
             self.container.close()
             raise too_long(self.declared, limit_s)
@@ -63,7 +68,7 @@ class AudioWindows:
         """Resampled pieces, in order, decoded as they are asked for."""
         import av
 
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        resampler = av.AudioResampler(format="fltp", layout=self.layout, rate=SAMPLE_RATE)
         fifo, seconds = av.AudioFifo(), 0.0
         try:
             for frame in self.container.decode(self.track):
@@ -73,46 +78,56 @@ class AudioWindows:
                 frame.pts = None  # the resampler keeps its own clock; broken timestamps must not stop it
                 fifo.write(frame)
                 if fifo.samples >= FIFO_SAMPLES:
-                    yield from (out.to_ndarray().reshape(-1) for out in resampler.resample(fifo.read()))
+                    yield from (out.to_ndarray() for out in resampler.resample(fifo.read()))
             if fifo.samples:
-                yield from (out.to_ndarray().reshape(-1) for out in resampler.resample(fifo.read()))
-            yield from (out.to_ndarray().reshape(-1) for out in resampler.resample(None))
+                yield from (out.to_ndarray() for out in resampler.resample(fifo.read()))
+            yield from (out.to_ndarray() for out in resampler.resample(None))
         except (av.FFmpegError, ValueError, OSError) as error:
             raise self._undecodable(error) from None
 
     def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         pending: list[np.ndarray] = []
         buffered, start, sent = 0, 0.0, False
-        for piece in self._pcm():
+        shape = (lambda pcm: pcm.reshape(-1)) if self.layout == "mono" else (lambda pcm: pcm)
+        for piece in self._pcm():  # (channels, samples)
             pending.append(piece)
-            buffered += piece.size
+            buffered += piece.shape[-1]
             while buffered >= self.size:
-                joined = np.concatenate(pending)
-                yield start, joined[:self.size]
+                joined = np.concatenate(pending, axis=-1)
+                yield start, shape(joined[:, :self.size])
                 sent = True
-                rest = joined[self.size - self.keep:]
-                pending, buffered = [rest], rest.size
+                rest = joined[:, self.size - self.keep:]
+                pending, buffered = [rest], rest.shape[-1]
                 start += (self.size - self.keep) / SAMPLE_RATE
         if buffered > (self.keep if sent else 0):
-            yield start, np.concatenate(pending)
+            yield start, shape(np.concatenate(pending, axis=-1))
         elif not sent:
             raise NoAudio()
 
 
-def scan_windows(model: Any, windows: AudioWindows, kwargs: dict[str, Any], deadline: float,
-                 speed: float | None) -> tuple[list[str], bool, float, float]:
-    """Texts of the windows transcribed before `deadline`, whether that was all of it, and the audio and
-    wall seconds spent (for the measured speed). With a known `speed` (audio seconds per second), audio
-    that cannot be done in the time left is not started."""
+def scan_windows(hear: Callable[[np.ndarray], str], windows: AudioWindows, deadline: float, speed: float | None,
+                 stop: threading.Event | None = None) -> tuple[list[str], bool, float, float]:
+    """Texts of the windows heard before `deadline` (or `stop`), whether that was all of it, and the audio
+    and wall seconds spent (for the measured speed). With a known `speed` (audio seconds per second),
+    audio that cannot be done in the time left is not started."""
     left = deadline - time.monotonic()
     if speed and windows.declared and windows.declared / speed > left:
         return [], False, 0.0, 0.0
     texts: list[str] = []
     audio_s, started = 0.0, time.monotonic()
     for _, pcm in windows:
-        if time.monotonic() >= deadline:
+        if not still_time(deadline, stop):
             return texts, False, audio_s, time.monotonic() - started
-        segments, _ = model.transcribe(pcm, **kwargs)
-        texts.append(" ".join(segment.text.strip() for segment in segments))
-        audio_s += pcm.size / SAMPLE_RATE
+        texts += [hear(channel) for channel in apart(pcm)]
+        audio_s += pcm.shape[-1] / SAMPLE_RATE
     return texts, True, audio_s, time.monotonic() - started
+
+
+def apart(pcm: np.ndarray) -> list[np.ndarray]:
+    """The window to hear: mono as it is, a stereo window as its mix when its channels carry the same
+    sound, else each channel on its own (a voice in one channel only, or one channel phase-inverted)."""
+    if pcm.ndim == 1:
+        return [pcm]
+    mix = pcm.mean(axis=0)
+    differ = float(np.abs(pcm[0] - pcm[-1]).max(initial=0.0)) > 0.05 * float(np.abs(pcm).max(initial=0.0))
+    return [np.ascontiguousarray(channel) for channel in pcm] if differ else [mix]

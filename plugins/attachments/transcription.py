@@ -246,19 +246,21 @@ class Transcriber:
             kwargs["temperature"] = options.temperature
         return kwargs
 
-    def scan(self, stream: BinaryIO, deadline: float) -> tuple[str, bool]:
+    def scan(self, stream: BinaryIO, deadline: float, stop: threading.Event | None = None) -> tuple[str, bool]:
         """(text for the sensitive-data patterns, whether all of it was heard) of an uploaded file, read from
         its spooled stream: short audio whole (its transcript is reused if the request turns strict), long
-        audio a window at a time until `deadline` (plugins.attachments.audio_windows)."""
+        audio a window at a time until `deadline` or `stop` (plugins.attachments.audio_windows)."""
+        from plugins.attachments.audio_scan import hearing
         from plugins.attachments.audio_windows import WINDOW_S, AudioWindows, scan_windows
 
         options = Options(use="scan")
-        with AudioWindows(stream, max_seconds()) as windows:
-            short = windows.declared is not None and windows.declared <= WINDOW_S
+        window_s = float(self.settings["scan_window_s"])
+        with AudioWindows(stream, max_seconds(), window_s=window_s, channels=True) as windows:
+            short = windows.layout == "mono" and windows.declared is not None and windows.declared <= WINDOW_S
             if not short:
                 started = time.monotonic()
-                texts, complete, audio_s, spent = scan_windows(self.loaded(), windows, self._kwargs(options),
-                                                               deadline, self.scan_speed)
+                texts, complete, audio_s, spent = scan_windows(hearing(self.loaded(), self.settings), windows, deadline,
+                                                               self.scan_speed, stop)
         if short:
             return as_written(self.transcribe(stream, options).text), True
         if audio_s and spent:

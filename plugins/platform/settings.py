@@ -48,7 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "transcription": {
         "source": "auto", "device": "auto", "compute_type": "auto", "cpu_threads": 0, "language": "auto",
         "beam_size": 5, "vad": True, "max_audio_minutes": 60, "timestamps": False, "frames": 4, "load": "background",
-        "retry_load_after_s": 30,
+        "retry_load_after_s": 30, "scan_min_speed": 6, "scan_max_s": 600,
+        "scan_window_s": 240, "scan_batch_size": 8, "scan_beam_size": 1,
     },
     "gemini": {"thinking_with_max_tokens": "disable"},
     "audit": {"enabled": True, "sink": "stdout", "path": "gateway-audit.log"},

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from plugins.attachments import reading
+from plugins.attachments.audio_scan import request_timeout_s, scan_audio
 from plugins.platform.admission import local_work
 from plugins.platform.metrics import record
 from plugins.platform.settings import gateway_settings
@@ -143,9 +144,8 @@ async def _scan_attachment(attachment, scope: str, needs_text: bool = False) -> 
     if attachment.kind in ("audio", "video"):  # wait for the model here, not in a pool worker (503 if missing)
         await transcriber().ready()
     started = time.monotonic()
-    if attachment.kind == "audio":  # from the spooled file, a window at a time, until scan_timeout_s
-        deadline = started + float(gateway_settings("escalation")["scan_timeout_s"])
-        text, complete = await local_work().run(transcriber().scan, attachment.stream, deadline)
+    if attachment.kind == "audio":  # from the spooled file, a window at a time, within its budget
+        text, complete = await scan_audio(attachment.stream, started)
         unread = "" if complete else "unscanned-audio"
     else:
         text, unread = await local_work().run(reading.attachment_text, attachment)
@@ -171,7 +171,7 @@ async def scan_request(texts: list[str], attachments: list, scope: str = "",
     try:
         results = await asyncio.wait_for(
             asyncio.gather(*(_scan_attachment(item, scope, together) for item in readable)),
-            timeout=float(settings["scan_timeout_s"]))
+            timeout=request_timeout_s(readable))
     except asyncio.TimeoutError:
         return ["scan-incomplete"]
     found = list(dict.fromkeys(kind for kinds in results for kind in kinds))
