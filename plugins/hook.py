@@ -11,8 +11,6 @@ gateway relies on is defined here, each delegating to a module named for what it
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,6 +32,7 @@ from plugins.platform.errors import (
 )
 from plugins.platform.metrics import record_route
 from plugins.platform.settings import full_config
+from plugins.policy.cache_scope import GATEWAY_NAMESPACE, cache_namespace
 from plugins.policy.parameters import check_embedding_parameters
 from plugins.policy.privacy_guard import (
     ROUTE_KEY,
@@ -210,26 +209,21 @@ class GatewayHook(CustomLogger):
         }
 
 
-def cache_namespace(scope: str) -> str:
-    """The per-key response cache namespace: an HMAC of the key's hash under the master key, so the same
-    on every replica, and not computable from a key hash a teammate can read in `/team/info`."""
-    from litellm.proxy.proxy_server import master_key
-
-    secret = str(master_key or "gateway").encode()
-    return f"gateway:response:{hmac.new(secret, scope.encode(), hashlib.sha256).hexdigest()[:24]}"
-
-
 def pin_cache_namespace(data: dict[str, Any], metadata: dict[str, Any], scope: str) -> None:
-    """Opt-in response cache entries are per key: one key never reads another key's answer. LiteLLM's
-    cache prefers a request's `cache.namespace` (and a `preset_cache_key`) over `metadata.redis_namespace`,
-    so both are taken from the request; only the per-key namespace is left."""
+    """Opt-in response cache entries are per key (plugins.policy.cache_scope): a client's `cache.namespace`,
+    `preset_cache_key` and `metadata.redis_namespace` are dropped; only the per-key namespace is left."""
     cache = data.get("cache")
     if cache is not None and not isinstance(cache, dict):
         raise GatewayError(400, "'cache' must be an object such as {\"use-cache\": true}.", param="cache")
     if isinstance(cache, dict):
         cache.pop("namespace", None)
     data.pop("preset_cache_key", None)
-    metadata["redis_namespace"] = cache_namespace(scope)
+    namespace = cache_namespace(scope)
+    for holder in (data.get("metadata"), data.get("litellm_metadata")):
+        if isinstance(holder, dict):  # a client's own metadata (Responses) never names a namespace
+            holder.pop("redis_namespace", None)
+            holder.pop(GATEWAY_NAMESPACE, None)
+    metadata[GATEWAY_NAMESPACE] = metadata["redis_namespace"] = namespace
 
 
 def keep_thought_signatures(data: dict[str, Any], sent: dict[str, Any]) -> None:

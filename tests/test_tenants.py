@@ -128,6 +128,29 @@ def test_a_client_namespace_never_reads_another_keys_cache(replicas, ollama):
     assert chat(a, key_a, prompt, cache="yes").status_code == 400
 
 
+def test_a_cached_responses_answer_never_reaches_another_key(replicas, gemini):
+    """Issue 29.1: key A's cached Responses answer is not served to key B (other replica), whatever
+    namespace B names in `metadata.redis_namespace` or `cache.namespace`."""
+    a, b, shared = replicas
+    key_a = new_key(a)
+    body = {"model": "auto", "privacy_mode": "flexible", "input": f"responses cache {uuid.uuid4().hex}",
+            "cache": {"use-cache": True}}
+    first = httpx.post(a.url("/v1/responses"), json=body, headers=bearer(key_a), timeout=60)
+    assert first.status_code == 200, first.text
+    calls = len(gemini.requests)
+    wait_for(lambda: [n for n in shared.keys("gateway:response:*") if n.count(b":") >= 3], timeout_s=15,
+             what="A's Responses cache entry under a per-key namespace")
+    assert not shared.keys("gateway:response:" + "?" * 64)  # no entry under the shared namespace
+    for extra in ({}, {"metadata": {"redis_namespace": "gateway:response"}},
+                  {"cache": {"use-cache": True, "namespace": "gateway:response"}}):
+        key_b = new_key(a)  # a fresh key each time: B's own entry would answer B's second try
+        other = httpx.post(b.url("/v1/responses"), json={**body, **extra}, headers=bearer(key_b), timeout=60)
+        assert other.status_code == 200, other.text
+    assert len(gemini.requests) == calls + 3  # each of B's requests reached the model: none was A's answer
+    again = httpx.post(b.url("/v1/responses"), json=body, headers=bearer(key_a), timeout=60)
+    assert again.status_code == 200 and len(gemini.requests) == calls + 3  # A's own entry, other replica
+
+
 # --- 6. key info ---------------------------------------------------------------------------------
 
 
