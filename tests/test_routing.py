@@ -181,3 +181,16 @@ def test_chat_needs_a_key(gateway, ollama, gemini):
     response = httpx.post(gateway.url("/v1/chat/completions"), json={"model": "auto", "messages": HELLO})
     assert response.status_code == 401
     assert chat_bodies(ollama) == [] and gemini_calls(gemini) == []
+
+
+def test_a_runtime_fallback_across_privacy_classes_is_a_400_and_changes_nothing(gateway, ollama, gemini):
+    """Issue 29, 7: an admin's `POST /fallback` from a strict group to a flexible one is refused with the
+    reason, not a 500; the strict group still falls back to nothing in the cloud."""
+    rule = {"model": "chat-strict", "fallback_models": ["chat-flexible"], "fallback_type": "general"}
+    response = httpx.post(gateway.url("/fallback"), headers=gateway.auth, json=rule, timeout=30)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "fallback_crosses_privacy"
+    assert "privacy classes" in response.json()["error"]["message"]
+    listed = httpx.get(gateway.url("/fallback/chat-strict"), headers=gateway.auth, timeout=30)
+    assert "chat-flexible" not in listed.text
+    assert gemini.requests == []

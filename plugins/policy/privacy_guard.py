@@ -217,3 +217,17 @@ def reject_cross_class_fallbacks(data: dict[str, Any] | None = None, decision: R
             if privacy_of_group(str(target_name)) != decision.privacy:
                 raise GatewayError(403, f"Fallback to {target_name!r} is outside privacy_mode={decision.privacy}; "
                                    "refused.", param=name)
+
+
+def check_fallback_rule(body: dict[str, Any]) -> None:
+    """An admin's `POST /fallback` (LiteLLM's runtime fallback editor): a rule whose fallbacks leave the
+    model's privacy class is a 400 before anything is changed (at start-up the same rule stops the gateway)."""
+    model, targets = body.get("model"), body.get("fallback_models")
+    if not isinstance(model, str) or not isinstance(targets, list):
+        return  # LiteLLM's own validation answers malformed rules
+    source = privacy_of_group(model)
+    crossing = [str(target) for target in targets if privacy_of_group(str(target)) != source]
+    if crossing:
+        raise GatewayError(400, f"Fallbacks never cross privacy classes: {model!r} is {source or 'not a group'}, "
+                           f"{', '.join(map(repr, crossing))} is not in that class. Nothing was changed.",
+                           param="fallback_models", code="fallback_crosses_privacy")

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from plugins.platform.errors import RATE_LIMIT_FIELDS, GatewayError, backend_retry_after
 from plugins.platform.settings import gateway_settings
 from plugins.policy.parameters import refuse_token_arrays
-from plugins.policy.privacy_guard import refuse_provider_settings
+from plugins.policy.privacy_guard import check_fallback_rule, refuse_provider_settings
 from plugins.surfaces.backend_privacy import MODEL_INFO_PATHS, HideBackends, is_admin
 from plugins.surfaces.openai_shape import CHAT_PATHS, ShapedSend
 from plugins.surfaces.path_models import path_model, with_path_model
@@ -41,7 +41,7 @@ PUBLIC_PREFIXES = ("/ui", "/sso", "/login", "/v2/login", "/v3/login", "/onboardi
                    "/swagger", "/fallback/login", "/get_logo_url", "/get_image", "/get_favicon", "/favicon")
 # Model routes whose JSON body is checked here (the policy surfaces and the explain route).
 JSON_CHECKED = ("/v1/chat/completions", "/chat/completions", "/v1/responses", "/responses", "/openai/v1/responses",
-                "/v1/embeddings", "/embeddings", "/v1/route/explain", "/v1/embeddings/text")
+                "/v1/embeddings", "/embeddings", "/v1/route/explain", "/v1/embeddings/text", "/fallback")
 
 
 class BodyTooLarge(Exception):
@@ -204,6 +204,8 @@ class RequestGuard:
             refuse_provider_settings(parsed)
             if scope["path"] in ("/v1/embeddings", "/embeddings"):
                 refuse_token_arrays(parsed)
+            if scope["path"] == "/fallback" and scope.get("method") == "POST":
+                check_fallback_rule(parsed)
             named = path_model(scope["path"])
             if named is not None:
                 body = json.dumps(with_path_model(parsed, named)).encode()
