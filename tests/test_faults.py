@@ -62,8 +62,9 @@ def test_ollama_errors_are_retried_locally_only(gateway, ollama, gemini):
     assert ask(gateway, "strict").model == "chat-strict"
     assert len(chat_bodies(ollama)) == 2
     ollama.add_fault(Fault(path_pattern="/api/chat", status=500, times=10))
-    with pytest.raises(openai.APIStatusError):
+    with pytest.raises(openai.APIStatusError) as failed:
         ask(gateway, "strict")
+    assert failed.value.status_code == 502 and "local model backend (Ollama)" in str(failed.value)  # never a 500
     assert gemini.requests == []
 
 

@@ -61,7 +61,8 @@ def error_response(status: int, message: str, param: str | None = None, headers:
 
 
 def local_failure(route: dict[str, Any] | None, error: Exception) -> GatewayError | None:
-    """A clear 404/503 for strict requests that Ollama could not serve; None to keep LiteLLM's error."""
+    """A clear 404/503/502 for strict requests that Ollama could not serve (never a bare 500); None to keep
+    LiteLLM's error (a 4xx Ollama gave for the request itself)."""
     if not route or route.get("privacy") != "strict":
         return None
     message = str(getattr(error, "message", "") or error)
@@ -75,6 +76,12 @@ def local_failure(route: dict[str, Any] | None, error: Exception) -> GatewayErro
         return GatewayError(
             503, f"Ollama is not reachable for {route['group']}: start it (ollama serve) and check OLLAMA_API_BASE. "
             "Strict requests are never sent to a cloud model instead."
+        )
+    status = getattr(error, "status_code", None)
+    if not isinstance(status, int) or status >= 500:
+        return GatewayError(
+            502, f"The local model backend (Ollama) failed for {route['group']}: {message[:300]} Strict requests are "
+            "never sent to a cloud model instead.", error_type="api_error", code="local_backend_error"
         )
     return None
 
