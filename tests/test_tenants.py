@@ -279,6 +279,21 @@ def test_explain_counts_against_the_keys_rpm_limit_on_both_replicas(replicas, ol
     assert chat_bodies(ollama) == [] and gemini.requests == []
 
 
+def test_a_parallel_request_slot_is_given_back_by_explain_and_by_a_failed_transcription(replicas, ollama):
+    """Issue 29, 3: with `max_parallel_requests: 1`, an explain call (200) and a transcription that fails (400)
+    each give their slot back: the key's next requests are served, on both replicas."""
+    a, b, _ = replicas
+    key = tenant_key(a, max_parallel_requests=1)
+    body = {"model": "auto", "task": "chat", "privacy_mode": "strict", "messages": [{"role": "user", "content": "hi"}]}
+    assert httpx.post(a.url("/v1/route/explain"), json=body, headers=bearer(key), timeout=60).status_code == 200
+    failed = httpx.post(b.url("/v1/audio/transcriptions"), headers=bearer(key), timeout=60,
+                        data={"model": "whisper-local"}, files={"file": ("notes.txt", b"not audio", "text/plain")})
+    assert failed.status_code == 400, failed.text
+    for gateway in (a, b, a):
+        response = chat(gateway, key, f"still served {uuid.uuid4().hex}")
+        assert response.status_code == 200, response.text
+
+
 # --- 3. seed embedding routes and budgets ---------------------------------------------------------
 
 

@@ -46,18 +46,35 @@ async def admit(request: Request, key: UserAPIKeyAuth, model: str, call_type: st
                                              version=version)
     data[MARK] = LocalCall()
     data.setdefault("metadata", {})["model_group"] = model  # the spend row's model group
+    _claim_limiter_stash(data)
     return await proxy_logging_obj.pre_call_hook(user_api_key_dict=key, data=data, call_type=call_type)  # type: ignore[call-overload]
+
+
+def _claim_limiter_stash(data: dict[str, Any]) -> None:
+    """Open the parallel-request limiter's per-request record in this route's own context: the limiter fills
+    it in from the pre-call hooks (which may run in child tasks, whose own records would be lost), and
+    `release` then finds what it took."""
+    try:
+        from litellm.proxy.hooks.parallel_request_limiter_v3 import claim_request_stash_for_data
+    except ImportError:  # another LiteLLM limiter: it keeps its own records
+        return
+    claim_request_stash_for_data(data)
 
 
 async def release(key: UserAPIKeyAuth) -> None:
     """Give back the key's `max_parallel_requests` slot `admit` took (a no-op when none was taken, or when
-    the success event already gave it back)."""
+    the success event already gave it back). The slot belongs to whichever limiter took it: LiteLLM's
+    current (v3) one is a registered callback, not `proxy_logging_obj.max_parallel_request_limiter`."""
+    import litellm
     from litellm.proxy.proxy_server import proxy_logging_obj
 
-    limiter = getattr(proxy_logging_obj, "max_parallel_request_limiter", None)
-    release_slot = getattr(limiter, "async_release_max_parallel_requests_on_disconnect", None)
-    if release_slot is not None:
-        await release_slot(user_api_key_dict=key)
+    limiters: list[Any] = [callback for callback in litellm.callbacks
+                           if type(callback).__module__.endswith("limiter_v3")]
+    limiters.append(getattr(proxy_logging_obj, "max_parallel_request_limiter", None))
+    for limiter in limiters:
+        release_slot = getattr(limiter, "async_release_max_parallel_requests_on_disconnect", None)
+        if release_slot is not None:
+            await release_slot(user_api_key_dict=key)
 
 
 def deployment_price(model: str, unit: str) -> float:
