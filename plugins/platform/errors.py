@@ -78,6 +78,8 @@ def local_failure(route: dict[str, Any] | None, error: Exception) -> GatewayErro
             "Strict requests are never sent to a cloud model instead."
         )
     status = getattr(error, "status_code", None)
+    if route.get("surface") == "embeddings" or status in (502, 503, 504):
+        return None  # the in-process models and a busy backend say what they are themselves
     if not isinstance(status, int) or status >= 500:
         return GatewayError(
             502, f"The local model backend (Ollama) failed for {route['group']}: {message[:300]} Strict requests are "
