@@ -467,14 +467,21 @@ def test_wav_metadata_never_leaves(gateway, ollama, gemini):
     assert len(inline_media(gemini)) == 1 and leaked(gemini) == []
 
 
-def test_video_text_between_keyframes_is_found(gateway, ollama, gemini):
-    data = _clip("mp4", seconds=5, iban_from=2.5)  # one keyframe at 0 s; the IBAN shows from 2.5 s on
-    part = {"type": "file", "file": {"file_data": media.data_uri("video/mp4", data)}}
+def assert_video_value_found(gateway, gemini, ollama, data: bytes) -> None:
+    """The IBAN on screen in the mp4 `data` is found (explain names it: read, not merely unscanned) and the
+    flexible request is escalated."""
+    content = [{"type": "text", "text": "describe"},
+               {"type": "file", "file": {"file_data": media.data_uri("video/mp4", data)}}]
     explained = httpx.post(gateway.url("/v1/route/explain"), headers=gateway.auth, timeout=180, json={
-        "model": "auto", "task": "vision", "privacy_mode": "flexible", "messages": [{"role": "user", "content": [
-            {"type": "text", "text": "describe"}, part]}]}).json()
-    assert any("iban" in kind for kind in explained["sensitive"]), explained  # found, not merely unscanned
-    assert_escalated(chat(gateway, [{"type": "text", "text": "describe"}, part], task="vision"), gemini, ollama)
+        "model": "auto", "task": "vision", "privacy_mode": "flexible",
+        "messages": [{"role": "user", "content": content}]}).json()
+    assert any("iban" in kind for kind in explained["sensitive"]), explained
+    assert_escalated(chat(gateway, content, task="vision"), gemini, ollama)
+
+
+def test_video_text_between_keyframes_is_found(gateway, ollama, gemini):
+    # one keyframe at 0 s; the IBAN shows from 2.5 s on
+    assert_video_value_found(gateway, gemini, ollama, _clip("mp4", seconds=5, iban_from=2.5))
 
 
 def test_mp4_metadata_never_leaves(gateway, ollama, gemini):

@@ -146,14 +146,9 @@ def brief_clip(shown: tuple[float, float] = (1.2, 1.6), seconds: float = 3.0, fp
 
 
 def test_video_value_shown_between_samples_is_found(gateway, ollama, gemini):
-    from tests.test_privacy_attachments import assert_escalated
+    from tests.test_privacy_attachments import assert_video_value_found
 
-    part = {"type": "file", "file": {"file_data": media.data_uri("video/mp4", brief_clip())}}
-    explained = httpx.post(gateway.url("/v1/route/explain"), headers=gateway.auth, timeout=180, json={
-        "model": "auto", "task": "vision", "privacy_mode": "flexible", "messages": [{"role": "user", "content": [
-            {"type": "text", "text": "describe"}, part]}]}).json()
-    assert any("iban" in kind for kind in explained["sensitive"]), explained  # found, not merely unscanned
-    assert_escalated(chat(gateway, [{"type": "text", "text": "describe"}, part], task="vision"), gemini, ollama)
+    assert_video_value_found(gateway, gemini, ollama, brief_clip())
 
 
 def test_still_video_stays_within_the_frame_budget(gateway, ollama, gemini):
