@@ -36,8 +36,7 @@ def find_sensitive(texts: Iterable[str], deadline: float | None = None) -> list[
     read = readings(texts)
     found = []
     for recogniser in configured():
-        for reading in {"numbers": read.numbers + read.disguised, "digits": read.numbers,
-                        "written-numbers": read.numbers[:1]}.get(recogniser.reads, read.texts):
+        for reading in read.read_by(recogniser.reads):
             if next(iter(recogniser.find(reading, deadline)), None) is not None:
                 found.append(recogniser.kind)
                 break

@@ -40,8 +40,8 @@ SEPARATORS = regex.compile(r"(?<=[A-Z0-9])[\s\p{Pd}\p{Zs}.\-_/·|,;'\"*]+(?=[A-Z
 DIGIT_CLUSTER = regex.compile(r"\d(?:\D{0,24}\d)*")
 CONTEXT = 24
 # Dates and times are never part of a code: they are set apart before separators are read.
-DATES = regex.compile(r"(?<!\d)(?:\d{1,2}([./\-])\d{1,2}\1\d{2,4}|\d{4}([./\-])\d{1,2}\2\d{1,2}|"
-                      r"\d{1,2}:\d{2}(?::\d{2})?)(?!\d)")
+DATE_FORMS = r"\d{1,2}([./\-])\d{1,2}\1\d{2,4}|\d{4}([./\-])\d{1,2}\2\d{1,2}"  # 05/03/2024, 2024-03-05
+DATES = regex.compile(rf"(?<!\d)(?:{DATE_FORMS}|\d{{1,2}}:\d{{2}}(?::\d{{2}})?)(?!\d)")
 BETWEEN_DIGITS = regex.compile(r"(?<=\d) (?=\d)|(?<=\d) (?=[A-Z](?![A-Z0-9]))")
 # Groups of four (the way IBANs and card numbers are written) and an IBAN's head, wherever they are in the
 # request: read in order as one line, a value split across messages, parts or a tool call and its result
@@ -215,6 +215,11 @@ class Readings:
     texts: list[str]
     numbers: list[str]
     disguised: list[str]
+
+    def read_by(self, reads: str) -> list[str]:
+        """The readings a recogniser with this `reads` looks at (plugins.policy.recognisers.Recogniser)."""
+        return {"numbers": self.numbers + self.disguised, "digits": self.numbers,
+                "written-numbers": self.numbers[:1]}.get(reads, self.texts)
 
 
 def _number_readings(text: str) -> tuple[str, str]:

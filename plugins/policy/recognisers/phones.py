@@ -17,17 +17,21 @@ from dataclasses import dataclass
 import phonenumbers
 import regex
 
+from plugins.policy.normalise import DATE_FORMS
 from plugins.policy.recognisers import finditer
 from plugins.policy.recognisers.context import introduced_as_phone, introduced_as_reference
 
+EXTENSION_MARK = r"\s*(?:x|ext\.?|extension|poste|int\.|Durchwahl|dw\.?)\s*\d{1,6}"
 CANDIDATE = regex.compile(
     r"(?:(?<![\w+])\+|(?<![\w+\-./,:])(?:\b00)?)\(?\d[\d \u00a0().\-/]{4,24}\d\)?"
-    r"(?:\s*(?:x|ext\.?|extension|ext|poste|int\.|Durchwahl|dw\.?)\s*\d{1,6})?(?![\w]|[.,]\d)",
+    rf"(?:{EXTENSION_MARK})?(?![\w]|[.,]\d)",
     regex.IGNORECASE,
 )
-EXTENSION = regex.compile(r"\s*(?:x|ext\.?|extension|poste|int\.|Durchwahl|dw\.?)\s*\d{1,6}$", regex.IGNORECASE)
-DATE = regex.compile(r"(?<!\d)(?:\d{1,2}([./\-])\d{1,2}\1\d{2,4}|\d{4}([./\-])\d{1,2}\2\d{1,2}|(?:19|20)\d{6})(?!\d)")
+EXTENSION = regex.compile(rf"{EXTENSION_MARK}$", regex.IGNORECASE)
+DATE = regex.compile(rf"(?<!\d)(?:{DATE_FORMS}|(?:19|20)\d{{6}})(?!\d)")  # and 20240305
 THOUSANDS = regex.compile(r"\d{1,3}(?:[., \u00a0]\d{3})+")
+
+
 def _valid_somewhere(number: str, regions: tuple[str, ...]) -> bool:
     for region in regions:
         try:
