@@ -46,19 +46,7 @@ async def admit(request: Request, key: UserAPIKeyAuth, model: str, call_type: st
                                              version=version)
     data[MARK] = LocalCall()
     data.setdefault("metadata", {})["model_group"] = model  # the spend row's model group
-    _claim_limiter_stash(data)
     return await proxy_logging_obj.pre_call_hook(user_api_key_dict=key, data=data, call_type=call_type)  # type: ignore[call-overload]
-
-
-def _claim_limiter_stash(data: dict[str, Any]) -> None:
-    """Open the parallel-request limiter's per-request record in this route's own context: the limiter fills
-    it in from the pre-call hooks (which may run in child tasks, whose own records would be lost), and
-    `release` then finds what it took."""
-    try:
-        from litellm.proxy.hooks.parallel_request_limiter_v3 import claim_request_stash_for_data
-    except ImportError:  # another LiteLLM limiter: it keeps its own records
-        return
-    claim_request_stash_for_data(data)
 
 
 async def release(key: UserAPIKeyAuth) -> None:
