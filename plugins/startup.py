@@ -34,6 +34,8 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     from plugins.platform.settings import check_gateway_settings
     from plugins.platform.shared_redis import enable_response_cache
     from plugins.policy.cache_scope import install_cache_scope
+    from plugins.policy.end_users import install_end_user_scope
+    from plugins.policy.key_revocation import install_key_revocation
     from plugins.policy.key_visibility import install_key_visibility
     from plugins.policy.privacy_guard import reject_cross_class_fallbacks
     from plugins.surfaces.request_guard import RequestGuard
@@ -48,6 +50,8 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     install_refusals()
     install_cloud_body_check()
     install_key_visibility()
+    install_key_revocation()
+    install_end_user_scope()
     install_cache_scope()
     install_ollama_backend()
     app.user_middleware.insert(0, Middleware(RequestGuard))

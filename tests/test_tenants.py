@@ -44,6 +44,8 @@ def priced_model_list() -> list[dict]:
             info.update(input_cost_per_token=COST, output_cost_per_token=COST)
         if deployment["model_name"] == "whisper-local":
             info.update(input_cost_per_second=COST, output_cost_per_second=0)
+        if deployment["model_name"] == "chat-strict":  # a shared deployment limit: its counts are everyone's
+            deployment["litellm_params"].update(rpm=100000, tpm=10**9)
     return model_list
 
 
@@ -392,3 +394,168 @@ def test_backend_addresses_are_hidden_from_tenant_keys(replicas, ollama):
         assert reply.status_code == 200
         assert not any(host in value for value in reply.headers.values()), dict(reply.headers)
         assert "x-litellm-model-api-base" not in reply.headers and "llm_provider-server" not in reply.headers
+
+
+# --- 9. revocation, end users, rate-limit headers (issue 29: 2, 4, 5) ------------------------------
+
+
+def served_within(gateway: Gateway, key: dict, status: int, seconds: float = 1.0) -> float:
+    """Seconds until `key` gets `status` on `gateway` (asserted to be under `seconds`)."""
+    started = time.monotonic()
+    while True:
+        got = chat(gateway, key, f"revoked? {uuid.uuid4().hex}").status_code
+        elapsed = time.monotonic() - started
+        if got == status:
+            return elapsed
+        assert elapsed < seconds, f"still {got} after {elapsed:.2f} s, not {status}"
+        time.sleep(0.05)
+
+
+def test_a_deleted_key_is_refused_on_every_replica_within_a_second(replicas):
+    """Issue 29.2: replica b has the key in its auth cache; a delete on replica a reaches it at once."""
+    a, b, _ = replicas
+    key = tenant_key(a)
+    for gateway in (b, a, b):
+        answer(chat(gateway, key, "cached in both replicas' auth caches"))
+    deleted = httpx.post(a.url("/key/delete"), headers=a.auth, json={"keys": [key["key"]]}, timeout=30)
+    assert deleted.status_code == 200, deleted.text
+    served_within(b, key, 401)
+    served_within(a, key, 401)
+
+
+def test_a_key_deleted_by_alias_is_refused_on_every_replica(replicas):
+    a, b, _ = replicas
+    alias = f"leaving-{uuid.uuid4().hex[:8]}"
+    key = tenant_key(a, key_alias=alias)
+    answer(chat(b, key, "cached on b"))
+    deleted = httpx.post(a.url("/key/delete"), headers=a.auth, json={"key_aliases": [alias]}, timeout=30)
+    assert deleted.status_code == 200, deleted.text
+    served_within(b, key, 401)
+
+
+def test_regenerating_a_key_is_a_clear_refusal_that_changes_nothing(replicas):
+    """LiteLLM regenerates keys only with an Enterprise licence: a 403 saying so (not a 500), and the key
+    keeps working (docs/ADMIN.md: rotate by generating a new key and deleting the old one)."""
+    a, b, _ = replicas
+    key = tenant_key(a)
+    answer(chat(b, key, "cached on b"))
+    for path in (f"/key/{key['key']}/regenerate", "/key/regenerate"):
+        refused = httpx.post(a.url(path), headers=a.auth, json={"key": key["key"]}, timeout=30)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "enterprise_feature" and "Enterprise" in refused.text
+    for gateway in (a, b):
+        answer(chat(gateway, key, "still the same key"))
+
+
+def test_an_expired_key_is_refused_on_every_replica(replicas):
+    a, b, _ = replicas
+    key = tenant_key(a, duration="3s")
+    answer(chat(b, key, "cached on b before it expires"))
+    time.sleep(3.2)
+    served_within(b, key, 401)
+    served_within(a, key, 401)
+
+
+def test_a_key_whose_expiry_is_brought_forward_is_refused_on_every_replica(replicas):
+    a, b, _ = replicas
+    key = tenant_key(a, duration="1h")
+    answer(chat(b, key, "cached on b"))
+    updated = httpx.post(a.url("/key/update"), headers=a.auth, json={"key": key["key"], "duration": "1s"}, timeout=30)
+    assert updated.status_code == 200, updated.text
+    time.sleep(1.2)
+    served_within(b, key, 401)
+
+
+def team_key(gateway: Gateway, team_id: str, **body) -> dict:
+    return tenant_key(gateway, team_id=team_id, **body)
+
+
+def new_team(gateway: Gateway) -> str:
+    team_id = f"tenant-{uuid.uuid4().hex[:8]}"
+    response = httpx.post(gateway.url("/team/new"), headers=gateway.auth, json={"team_id": team_id}, timeout=30)
+    assert response.status_code == 200, response.text
+    return team_id
+
+
+def customer_spend(gateway: Gateway, end_user: str) -> float | None:
+    info = httpx.get(gateway.url("/customer/info"), params={"end_user_id": end_user}, headers=gateway.auth, timeout=30)
+    return info.json().get("spend") if info.status_code == 200 else None
+
+
+def test_an_end_user_id_reaches_only_the_end_users_of_the_keys_team(replicas, database):
+    """Issue 29.4: the admin creates end user `acme-x` for tenant A's team (`<team_id>/acme-x`, docs/ADMIN.md)
+    with a tiny budget. Tenant B sending `"user": "acme-x"` (body, header or metadata) is charged to its own
+    team's end user, never to A's: A's end user's spend and budget move only with A's calls."""
+    a, b, _ = replicas
+    team_a, team_b = new_team(a), new_team(a)
+    key_a, key_b = team_key(a, team_a), team_key(a, team_b)
+    created = httpx.post(a.url("/customer/new"), headers=a.auth, timeout=30,
+                         json={"user_id": f"{team_a}/acme-x", "max_budget": 0.02})
+    assert created.status_code == 200, created.text
+    for extra, headers in (({"user": "acme-x"}, {}), ({}, {"x-litellm-end-user-id": "acme-x"}),
+                           ({"metadata": {"user_id": "acme-x"}}, {}), ({"user": "acme-x"}, {})):
+        body = {"model": "auto", "task": "chat", "privacy_mode": "strict",
+                "messages": [{"role": "user", "content": "B's call " + "word " * 20}], **extra}
+        for gateway in (a, b):
+            reply = httpx.post(gateway.url("/v1/chat/completions"), json=body, timeout=60,
+                               headers={**bearer(key_b), **headers})
+            assert reply.status_code == 200, reply.text
+    time.sleep(3)  # spend is written in batches (proxy_batch_write_at: 1)
+    assert customer_spend(a, f"{team_a}/acme-x") in (0, 0.0, None)
+    assert customer_spend(a, "acme-x") is None  # no unscoped end user was made either
+    answer(chat(b, key_a, "A's call", user="acme-x"))
+    wait_for(lambda: (customer_spend(a, f"{team_a}/acme-x") or 0) > 0, timeout_s=20, what="A's end user's spend")
+    refused = None
+    for _ in range(30):  # A's end user runs out of its budget: A is refused, B is still served
+        reply = chat(a, key_a, "A's call " + "word " * 50, user="acme-x")
+        if reply.status_code != 200:
+            refused = reply
+            break
+        time.sleep(0.3)
+    assert refused is not None and refused.status_code in (400, 422, 429), "A's end user never ran out"
+    assert "acme-x" in refused.text and team_b not in refused.text
+    answer(chat(b, key_b, "B is still served", user="acme-x"))
+
+
+def ratelimit_headers(response: httpx.Response) -> dict[str, str]:
+    return {name: value for name, value in response.headers.items() if "ratelimit" in name}
+
+
+def test_rate_limit_headers_show_only_the_tenants_own_limits(replicas):
+    """Issue 29.5: the deployment's shared counts (everyone's traffic) are not shown to a tenant; the standard
+    headers carry the key's own limit and what is left of it."""
+    a, b, _ = replicas
+    key_a, key_b = tenant_key(a), tenant_key(a, rpm_limit=50)
+    start_of_minute()
+    first = chat(b, key_b, "B's first call")
+    assert first.status_code == 200, first.text
+    for _ in range(3):
+        answer(chat(a, key_a, "A's traffic on the shared deployment"))
+    second = chat(b, key_b, "B's second call")
+    assert second.status_code == 200, second.text
+    for reply, used in ((first, 1), (second, 2)):
+        headers = ratelimit_headers(reply)
+        assert headers.get("x-ratelimit-limit-requests") == "50", headers
+        assert headers.get("x-ratelimit-remaining-requests") == str(50 - used), headers
+        assert all(name.startswith(("x-ratelimit-limit-", "x-ratelimit-remaining-", "x-ratelimit-reset-",
+                                    "x-ratelimit-api_key-", "x-ratelimit-team-")) for name in headers), headers
+        assert not any(name.startswith("llm_provider-") for name in headers), headers
+    no_limit = ratelimit_headers(chat(b, key_a, "A has no limit of its own"))
+    assert "x-ratelimit-remaining-requests" not in no_limit and "x-ratelimit-remaining-tokens" not in no_limit, no_limit
+    admin = ratelimit_headers(chat(a, {"key": a.master_key}, "the admin sees the deployment"))
+    assert "x-ratelimit-remaining-requests" in admin, admin
+
+
+def test_a_team_rate_limit_holds_across_its_keys_and_replicas_and_only_for_that_team(replicas):
+    """Team-level limits are shared by the team's keys on every replica, and by no other team."""
+    a, b, _ = replicas
+    team = new_team(a)
+    assert httpx.post(a.url("/team/update"), headers=a.auth, json={"team_id": team, "rpm_limit": 2},
+                      timeout=30).status_code == 200
+    first, second = team_key(a, team), team_key(a, team)
+    other_team = team_key(a, new_team(a))
+    start_of_minute()
+    statuses = [chat(gateway, key, f"team burst {uuid.uuid4().hex}").status_code
+                for gateway, key in ((a, first), (b, second), (a, second))]
+    assert statuses == [200, 200, 429], statuses
+    answer(chat(b, other_team, "another team is not limited by it"))

@@ -1,9 +1,16 @@
-"""Backend addresses stay with admins: tenant keys never see where a model group runs.
+"""Backend addresses and shared counts stay with admins: a tenant sees neither where a model group
+runs nor how much everyone else uses it.
 
 LiteLLM answers model calls with `x-litellm-model-api-base` and the backend's own headers as
 `llm_provider-*` (`llm_provider-server` names the backend's server), and `/model/info` lists each
 deployment's `api_base`. For a key that is not an admin's, the request guard drops those headers
 and removes address fields from the model-info bodies; admins (the UI's Models page) keep them.
+
+Rate-limit headers: LiteLLM's `x-ratelimit-{limit,remaining}-{requests,tokens}` count the deployment
+(every tenant's traffic) and `llm_provider-x-ratelimit-*` the provider account. A tenant gets its own
+limits only: the per-key, per-team and per-user ones LiteLLM's limiter reports
+(`x-ratelimit-api_key-remaining-requests`, ...), and the standard names carry the key's (else the
+team's) values, so OpenAI clients read their own budget.
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ HIDDEN_HEADERS = frozenset({b"x-litellm-model-api-base", b"llm_provider-server",
 MODEL_INFO_PATHS = ("/model/info", "/v1/model/info", "/v2/model/info", "/model_group/info")
 ADDRESS_FIELDS = frozenset({"api_base", "base_url", "api_base_url", "litellm_credential_name"})
 ADMIN_ROLES = ("proxy_admin", "proxy_admin_viewer")
+OWN_LIMITS = ("api_key", "team", "user", "end_user", "model_per_key", "model_per_team")  # LiteLLM's descriptors
+STANDARD_LIMITS = ("limit-requests", "remaining-requests", "reset-requests",
+                   "limit-tokens", "remaining-tokens", "reset-tokens")
 
 
 def is_admin(key: Any) -> bool:
@@ -34,6 +44,31 @@ def without_addresses(value: Any) -> Any:
     return value
 
 
+def own_rate_limit_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` with only the caller's own rate limits; the standard names filled from the key's or team's."""
+    kept: list[tuple[bytes, bytes]] = []
+    own: dict[str, dict[str, bytes]] = {}
+    for name, value in headers:
+        lower = name.lower().decode("latin-1")
+        if lower.startswith("llm_provider-") and "ratelimit" in lower:
+            continue
+        if lower.startswith("x-ratelimit-"):
+            rest = lower.removeprefix("x-ratelimit-")
+            if rest in STANDARD_LIMITS:
+                continue
+            parts = rest.split("-")  # e.g. api_key-remaining-requests
+            descriptor, measure = "-".join(parts[:-2]), "-".join(parts[-2:])
+            if descriptor not in OWN_LIMITS:
+                continue
+            own.setdefault(descriptor, {})[measure] = value
+        kept.append((name, value))
+    for descriptor in ("api_key", "team"):
+        for measure, value in own.get(descriptor, {}).items():
+            if measure in STANDARD_LIMITS and not any(n == f"x-ratelimit-{measure}".encode() for n, _ in kept):
+                kept.append((f"x-ratelimit-{measure}".encode(), value))
+    return kept
+
+
 class HideBackends:
     """A `send` that drops the backend headers and, on model-info routes, the address fields."""
 
@@ -45,8 +80,8 @@ class HideBackends:
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = [(name, value) for name, value in message.get("headers") or []
-                       if name.lower() not in HIDDEN_HEADERS]
+            headers = own_rate_limit_headers([(name, value) for name, value in message.get("headers") or []
+                                              if name.lower() not in HIDDEN_HEADERS])
             message = {**message, "headers": headers}
             json_body = any(name.lower() == b"content-type" and value.startswith(b"application/json")
                             for name, value in headers)

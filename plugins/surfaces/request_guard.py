@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plugins.platform.errors import RATE_LIMIT_FIELDS, GatewayError, backend_retry_after
 from plugins.platform.settings import gateway_settings
+from plugins.policy.end_users import END_USER_SCOPE, end_user_scope
 from plugins.policy.parameters import refuse_token_arrays
 from plugins.policy.privacy_guard import check_fallback_rule, refuse_provider_settings
 from plugins.surfaces.backend_privacy import MODEL_INFO_PATHS, HideBackends, is_admin
@@ -79,7 +80,7 @@ def json_depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
 
 async def authenticate(scope: Scope) -> GatewayError | None:
     """LiteLLM's own key check on the request's headers only; None when the key is valid (then the
-    key is kept in `scope["gateway.key"]`)."""
+    key is kept in `scope["gateway.key"]` and its end-user scope is set, plugins.policy.end_users)."""
     from litellm.proxy._types import ProxyException, SpecialHeaders
     from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
 
@@ -113,6 +114,7 @@ async def authenticate(scope: Scope) -> GatewayError | None:
         status = int(getattr(error, "status_code", 401) or 401)
         message = _auth_message(str(getattr(error, "detail", error)))
         return GatewayError(401 if status in (400, 500) else status, message)
+    END_USER_SCOPE.set(end_user_scope(scope["gateway.key"]))  # LiteLLM's own auth then reads end users scoped
     return None
 
 
@@ -326,6 +328,8 @@ def envelope(status: int, body: bytes, path: str) -> tuple[int, bytes] | None:
             "Authentication Error, ", "")
     if status == 500 and ("UNAVAILABLE" in message or "ServiceUnavailable" in message):  # backend 503, kept as 503
         status, fields["type"] = 503, "api_error"
+    if status == 500 and "Enterprise feature" in message:  # a licence refusal (e.g. key regeneration), not a fault
+        status, fields["type"], fields["code"] = 403, "invalid_request_error", "enterprise_feature"
     if status == 404 and path.startswith(("/v1/models/", "/models/")):
         fields["code"] = "model_not_found"
     if status == 404 and message in ("Not Found", ""):
