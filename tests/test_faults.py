@@ -121,9 +121,22 @@ def test_expired_cached_upload_is_uploaded_again(gateway, ollama, gemini):
     assert gemini.upload_count == 2
 
 
-def test_interrupted_upload_is_a_clear_502(gateway, ollama, gemini):
-    gemini.add_fault(Fault(path_pattern="/upload/", status=503, times=1))
-    response = post_file(gateway, media.mp3(5 * MB, seed=31))
+def test_an_upload_cut_once_is_started_again_and_answered(gateway, ollama, gemini):
+    """Issue 30.5: a chunk refused with a 503, then a connection dropped mid-upload: uploaded again, 200."""
+    for fault in (Fault(path_pattern="upload_id=", status=503), Fault(path_pattern="upload_id=", drop_connection=True)):
+        gemini.clear()
+        gemini.add_fault(fault)
+        response = post_file(gateway, media.mp3(9 * MB, seed=33 + fault.drop_connection))
+        assert response.status_code == 200, response.text
+        starts = [r for r in gemini.requests if r.path.startswith("/upload/") and "upload_id" not in r.query]
+        assert len(starts) == 2 and gemini.upload_count == 1 and gemini.generate_count == 1
+        assert gemini.peak_chunk_bytes <= 8 * MB  # streamed in chunks, never the whole file at once
+
+
+def test_an_upload_that_keeps_failing_is_a_clear_502(start_gateway, ollama, gemini):
+    quick = start_gateway({"gateway": {"attachments": {"file_api": {"upload_retry_s": 0.1}}}})
+    gemini.add_fault(Fault(path_pattern="/upload/", status=503, times=3))
+    response = post_file(quick, media.mp3(5 * MB, seed=31))
     assert response.status_code == 502
     assert "File API upload failed" in response.json()["error"]["message"]
     assert gemini.generate_count == 0

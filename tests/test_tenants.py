@@ -559,3 +559,13 @@ def test_a_team_rate_limit_holds_across_its_keys_and_replicas_and_only_for_that_
                 for gateway, key in ((a, first), (b, second), (a, second))]
     assert statuses == [200, 200, 429], statuses
     answer(chat(b, other_team, "another team is not limited by it"))
+
+
+def test_the_keys_of_a_deleted_team_are_refused_on_every_replica_within_a_second(replicas):
+    a, b, _ = replicas
+    team = new_team(a)
+    key = team_key(a, team)
+    answer(chat(b, key, "cached on b"))
+    deleted = httpx.post(a.url("/team/delete"), headers=a.auth, json={"team_ids": [team]}, timeout=30)
+    assert deleted.status_code == 200, deleted.text
+    served_within(b, key, 401)

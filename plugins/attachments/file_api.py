@@ -1,7 +1,7 @@
 """Large flexible-mode attachments go to the Gemini File API through google-genai.
 
 Uploads are resumable and streamed from the spooled file in chunks (google-genai reads 8 MB at
-a time), then polled until ACTIVE with backoff and a deadline. An upload of the same bytes by
+a time, never the whole file), started again after a transient failure, then polled until ACTIVE with backoff and a deadline. An upload of the same bytes by
 the same key is reused within its lifetime instead of uploading again. Only flexible requests
 ever reach this module.
 """
@@ -129,11 +129,8 @@ class FileApi:
             record("uploads", "reused")
             return cached
         await self.cache.forget(scope, sha256)
-        stream.seek(0)
         try:
-            uploaded = await self.client.aio.files.upload(
-                file=stream, config={"mime_type": mime, "display_name": f"gateway-{sha256[:16]}"}
-            )
+            uploaded = await self._upload_with_retries(stream, mime, sha256)
             active = await self._wait_until_active(uploaded.name)
         except HTTPException:
             record("uploads", "failed")
@@ -147,6 +144,27 @@ class FileApi:
         if not self.deletes_after_request():
             await self.cache.put(scope, sha256, entry)
         return entry
+
+    async def _upload_with_retries(self, stream: BinaryIO, mime: str, sha256: str) -> Any:
+        """One resumable upload (google-genai sends 8 MB chunks and retries a chunk the server did not
+        take), started again from the first byte after a 5xx or a dropped connection, `upload_attempts`
+        times in all with doubling pauses from `upload_retry_s`. A 4xx is final."""
+        from google.genai import errors
+
+        attempts, pause = max(1, int(_settings()["upload_attempts"])), float(_settings()["upload_retry_s"])
+        for attempt in range(1, attempts + 1):
+            stream.seek(0)
+            try:
+                return await self.client.aio.files.upload(
+                    file=stream, config={"mime_type": mime, "display_name": f"gateway-{sha256[:16]}"})
+            except errors.ClientError:
+                raise
+            except Exception:
+                if attempt == attempts:
+                    raise
+                record("uploads", "retried")
+                await asyncio.sleep(pause * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
 
     @staticmethod
     def deletes_after_request() -> bool:

@@ -31,7 +31,7 @@ DEFAULTS: dict[str, Any] = {
         "inline_threshold_mb": 5, "inline_request_limit_mb": 20,
         "file_api": {"api_version": "v1beta", "after_request": "keep", "reuse_for_hours": 47,
                      "cache_max_entries": 10000, "processing_deadline_s": 300, "poll_initial_s": 0.5,
-                     "poll_max_s": 5},
+                     "poll_max_s": 5, "upload_attempts": 3, "upload_retry_s": 1},
         "strict": {"accepts": ["image", "pdf", "audio", "video"], "max_image_side": 1536, "max_image_mb": 4,
                    "jpeg_quality": 90, "pdf_dpi": 150, "pdf_max_pages": 20},
         "fetch": {"enabled": True, "timeout_s": 10, "max_redirects": 3, "private_hosts": False},
