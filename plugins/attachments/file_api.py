@@ -1,9 +1,9 @@
 """Large flexible-mode attachments go to the Gemini File API through google-genai.
 
 Uploads are resumable and streamed from the spooled file in chunks (google-genai reads 8 MB at
-a time, never the whole file), started again after a transient failure, then polled until ACTIVE with backoff and a deadline. An upload of the same bytes by
-the same key is reused within its lifetime instead of uploading again. Only flexible requests
-ever reach this module.
+a time, never the whole file), started again after a transient failure, then polled until ACTIVE
+with backoff and a deadline. An upload of the same bytes by the same key is reused within its
+lifetime instead of uploading again. Only flexible requests ever reach this module.
 """
 
 from __future__ import annotations
