@@ -515,6 +515,10 @@ def test_an_end_user_id_reaches_only_the_end_users_of_the_keys_team(replicas, da
     assert refused is not None and refused.status_code in (400, 422, 429), "A's end user never ran out"
     assert "acme-x" in refused.text and team_b not in refused.text
     answer(chat(b, key_b, "B is still served", user="acme-x"))
+    for path, params in (("/customer/info", {"end_user_id": f"{team_a}/acme-x"}), ("/customer/list", {}),
+                         ("/end_user/info", {"end_user_id": f"{team_a}/acme-x"})):
+        peek = httpx.get(b.url(path), params=params, headers=bearer(key_b), timeout=30)
+        assert peek.status_code in (401, 403, 404), (path, peek.text)  # a tenant reads no end user's spend
 
 
 def ratelimit_headers(response: httpx.Response) -> dict[str, str]:
