@@ -573,3 +573,13 @@ def test_the_keys_of_a_deleted_team_are_refused_on_every_replica_within_a_second
     deleted = httpx.post(a.url("/team/delete"), headers=a.auth, json={"team_ids": [team]}, timeout=30)
     assert deleted.status_code == 200, deleted.text
     served_within(b, key, 401)
+
+
+def test_a_refused_admin_read_is_a_client_error_in_its_type_too(replicas):
+    """LiteLLM labels some 4xx `internal_server_error`; the envelope says what the status says."""
+    _, b, _ = replicas
+    key = tenant_key(b)
+    for path in ("/user/info", "/v2/user/info"):
+        refused = httpx.get(b.url(path), headers=bearer(key), timeout=30)
+        assert 400 <= refused.status_code < 500, (path, refused.text)
+        assert refused.json()["error"]["type"] == "invalid_request_error", (path, refused.text)

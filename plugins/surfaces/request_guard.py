@@ -340,6 +340,8 @@ def envelope(status: int, body: bytes, path: str) -> tuple[int, bytes] | None:
             fields["code"] = RATE_LIMIT_FIELDS["code"]
     if fields.get("param") in ("None", ""):
         fields["param"] = None
+    if status < 500 and fields.get("type") == "internal_server_error":  # LiteLLM's label on some 4xx
+        fields["type"] = "invalid_request_error"
     fields.setdefault("type", "invalid_request_error" if status < 500 else "api_error")
     fields.setdefault("param", None)
     if fields.get("code") in (None, "None"):
