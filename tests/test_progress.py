@@ -9,6 +9,7 @@ answer. Everything goes through the real proxy, called with the real openai SDK.
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
 import time
 
@@ -233,3 +234,83 @@ def test_background_requests_it_cannot_serve_are_400(patient, ollama, gemini):
                               json={"model": "auto", "input": "hi", "background": True, **extra})
         assert response.status_code == 400 and response.json()["error"]["param"] == next(iter(extra))
     assert chat_bodies(ollama) == [] and gemini.requests == []
+
+
+# --- background on two replicas, one Redis, per-key ownership (PostgreSQL for the keys) -----------
+
+
+BACKGROUND_REDIS = "redis://127.0.0.1:6379/8"  # a DB of its own, flushed here
+
+
+@pytest.fixture(scope="module")
+def replicas(ollama, gemini, tiny_models):
+    """Two patient gateways on one database and one Redis, as behind a load balancer."""
+    from tests.test_admin import db_missing, engine_env, fresh_database
+    from tests.test_scaling import redis_or_skip
+
+    if db_missing() is not None:
+        pytest.skip(str(db_missing()))
+    shared = redis_or_skip(BACKGROUND_REDIS)
+    shared.flushdb()
+    with fresh_database("gateway_background") as database:
+        env = {**backend_env(ollama, gemini), **engine_env(), "DATABASE_URL": database, "REDIS_URL": BACKGROUND_REDIS}
+        gateways = [Gateway(config_overrides=deep_merge(tiny_models, PATIENT), env=env) for _ in range(2)]
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            started = [pool.submit(gateway.start, 240) for gateway in gateways]
+            try:
+                for future in started:
+                    future.result()
+                yield gateways[0], gateways[1], shared
+            finally:
+                for gateway in gateways:
+                    gateway.close()
+    shared.flushdb()
+
+
+def key_client(gateway: Gateway, key: dict) -> openai.OpenAI:
+    return openai.OpenAI(base_url=gateway.url("/v1"), api_key=key["key"], max_retries=0)
+
+
+def test_a_background_response_belongs_to_its_key_on_every_replica(replicas, ollama, gemini):
+    """Created through replica a, polled through b; another key is told 404 on both, for reading,
+    cancelling and deleting alike; strict stays local; Redis holds no key."""
+    from tests.test_tenants import new_key
+
+    a, b, shared = replicas
+    owner, other = new_key(a), new_key(a)
+    ollama.add_fault(Fault(path_pattern="/api/chat", status=200, delay_s=2))
+    created = key_client(a, owner).responses.create(model="auto", input="Summarise: hello", background=True)
+    assert key_client(b, owner).responses.retrieve(created.id).status in ("queued", "in_progress")
+    for gateway in (a, b):
+        theirs = key_client(gateway, other)
+        for call in (theirs.responses.retrieve, theirs.responses.cancel, theirs.responses.delete):
+            with pytest.raises(openai.NotFoundError):
+                call(created.id)
+    done = wait_until_done(key_client(b, owner), created.id)
+    assert done.status == "completed" and done.model == "chat-strict" and "hello" in done.output_text
+    assert gemini.requests == [] and len(chat_bodies(ollama)) == 1
+    stored = b"".join(shared.get(name) or b"" for name in shared.keys("gateway:background*"))
+    assert stored and not any(secret in stored.decode() for key in (owner, other) for secret in (key["key"],
+                                                                                                    key["token"]))
+
+
+def test_a_cancel_on_one_replica_stops_the_job_on_the_other(replicas, ollama, gemini):
+    """The job runs on a; the cancel lands on b; a stops it within `check_s` (its heartbeat is gone
+    long before the backend would have answered) and the answer never replaces the cancel."""
+    from tests.test_tenants import new_key
+
+    a, b, shared = replicas
+    owner = new_key(a)
+    ollama.add_fault(Fault(path_pattern="/api/chat", status=200, delay_s=5))
+    created = key_client(a, owner).responses.create(model="auto", input="slow", background=True)
+    time.sleep(0.5)
+    cancelled_at = time.monotonic()
+    assert key_client(b, owner).responses.cancel(created.id).status == "cancelled"
+    while shared.exists(f"gateway:background:{created.id}:alive") and time.monotonic() - cancelled_at < 4:
+        time.sleep(0.1)
+    assert time.monotonic() - cancelled_at < 3, "the job on replica a did not stop"
+    time.sleep(max(0.0, 5.5 - (time.monotonic() - cancelled_at)))
+    assert key_client(a, owner).responses.retrieve(created.id).status == "cancelled"
+    key_client(a, owner).responses.delete(created.id)
+    with pytest.raises(openai.NotFoundError):
+        key_client(b, owner).responses.retrieve(created.id)
