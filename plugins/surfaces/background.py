@@ -40,7 +40,7 @@ from starlette.types import ASGIApp, Message, Scope, Send
 
 from plugins.platform.errors import GatewayError
 from plugins.platform.settings import gateway_settings
-from plugins.platform.shared_redis import key_prefix, shared_redis
+from plugins.platform.shared_redis import SharedRecords, key_prefix
 
 ACTIVE = ("queued", "in_progress")
 RESPONSE_PATHS = ("/v1/responses/{response_id}", "/responses/{response_id}", "/openai/v1/responses/{response_id}")
@@ -48,41 +48,12 @@ RUNNING: dict[str, asyncio.Task] = {}  # this replica's jobs, by response id
 CALLS: dict[str, asyncio.Task] = {}  # the request each running job is making
 
 
-class BackgroundStore:
-    """Records by name, with a time to live: in Redis when configured (and answering), else in memory."""
-
-    def __init__(self) -> None:
-        self.redis = shared_redis("background Responses store")
-        self.memory: dict[str, tuple[float, str]] = {}
-
-    async def put(self, name: str, value: str, ttl_s: float) -> None:
-        now = time.monotonic()
-        self.memory = {key: item for key, item in self.memory.items() if item[0] > now}
-        self.memory[name] = (now + ttl_s, value)
-        if self.redis is not None:
-            await self.redis.run(lambda client: client.set(name, value, ex=max(1, int(ttl_s))))
-
-    async def get(self, name: str) -> str | None:
-        if self.redis is not None:
-            answered, value = await self.redis.run(lambda client: client.get(name))
-            if answered:
-                return value.decode() if isinstance(value, bytes) else value
-        expires, value = self.memory.get(name, (0.0, ""))
-        return value if expires > time.monotonic() else None
-
-    async def delete(self, *names: str) -> None:
-        for name in names:
-            self.memory.pop(name, None)
-        if self.redis is not None:
-            await self.redis.run(lambda client: client.delete(*names))
+_STORE: list[SharedRecords] = []
 
 
-_STORE: list[BackgroundStore] = []
-
-
-def store() -> BackgroundStore:
+def store() -> SharedRecords:
     if not _STORE:
-        _STORE.append(BackgroundStore())
+        _STORE.append(SharedRecords("background Responses store"))
     return _STORE[0]
 
 
