@@ -236,6 +236,14 @@ def test_background_requests_it_cannot_serve_are_400(patient, ollama, gemini):
     assert chat_bodies(ollama) == [] and gemini.requests == []
 
 
+def test_background_false_is_the_default_and_is_served(patient, ollama, gemini):
+    """`background: false` is OpenAI's default: accepted on flexible too (it is not sent to Gemini)."""
+    reply = patient.client().responses.create(model="auto", input="hello", background=False,
+                                              extra_body={"privacy_mode": "flexible"})
+    assert reply.status == "completed" and reply.model == "chat-flexible"
+    assert "background" not in str(gemini_calls(gemini)[0].body)
+
+
 # --- background on two replicas, one Redis, per-key ownership (PostgreSQL for the keys) -----------
 
 
@@ -314,3 +322,18 @@ def test_a_cancel_on_one_replica_stops_the_job_on_the_other(replicas, ollama, ge
     key_client(a, owner).responses.delete(created.id)
     with pytest.raises(openai.NotFoundError):
         key_client(b, owner).responses.retrieve(created.id)
+
+
+def test_a_job_whose_replica_stopped_is_reported_lost(replicas, ollama, gemini):
+    """Runs last in its module: replica b stops while its job waits on the backend; a poll through a
+    says `failed` / `job_lost` once b's heartbeat has expired, instead of `in_progress` forever."""
+    from tests.test_tenants import new_key
+
+    a, b, shared = replicas
+    owner = new_key(a)
+    ollama.add_fault(Fault(path_pattern="/api/chat", status=200, delay_s=60))
+    created = key_client(b, owner).responses.create(model="auto", input="never answered", background=True)
+    time.sleep(0.5)
+    b.stop()
+    lost = wait_until_done(key_client(a, owner), created.id, timeout_s=30)
+    assert lost.status == "failed" and lost.error is not None and lost.error.code == "job_lost"

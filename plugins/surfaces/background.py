@@ -71,7 +71,10 @@ def alive_name(response_id: str) -> str:
 
 def owner_of(key: Any) -> str:
     """Which key a record belongs to, without keeping the key: a hash of LiteLLM's hashed token."""
-    token = getattr(key, "api_key", None) or getattr(key, "token", None) or ""
+    token = getattr(key, "api_key", None) or getattr(key, "token", None)
+    if not token:  # never one shared owner for requests without a key
+        raise GatewayError(401, "Background responses need a key: send it as 'Authorization: Bearer <key>'.",
+                           error_type="authentication_error")
     return hashlib.sha256(f"gateway-background:{token}".encode()).hexdigest()[:32]
 
 
@@ -119,12 +122,13 @@ async def start_background(app: ASGIApp, scope: Scope, body: dict[str, Any], sen
     """Answer a `background: true` create with a queued Response and run the request as a job."""
     try:
         refuse_unservable(body)
+        owner = owner_of(scope.get("gateway.key"))
     except GatewayError as error:
         await error.response()(scope, _never_disconnects, send)
         return
     response_id = f"resp_{secrets.token_hex(24)}"
     response = queued_response(response_id, body)
-    await save(response_id, {"owner": owner_of(scope.get("gateway.key")), "response": response, "headers": {}})
+    await save(response_id, {"owner": owner, "response": response, "headers": {}})
     await heartbeat(response_id)
     payload = json.dumps({name: value for name, value in body.items() if name not in ("background", "store")})
     job = asyncio.create_task(run_job(app, job_scope(scope, payload.encode()), payload.encode(), response_id))

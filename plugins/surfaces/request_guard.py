@@ -222,9 +222,11 @@ class RequestGuard:
         except GatewayError as error:
             await error.response()(scope, receive, send)
             return
-        if parsed.get("background") is True and scope["path"] in RESPONSES_PATHS:
-            await start_background(self, scope, parsed, send)
-            return
+        if scope["path"] in RESPONSES_PATHS and isinstance(parsed.get("background"), bool):
+            if parsed.pop("background"):
+                await start_background(self, scope, parsed, send)
+                return
+            body = json.dumps(parsed).encode()  # background: false is the default: nothing to forward
         arm_progress(scope, parsed)
         await self.app(scope, replay_body(body, receive), app_send)
 
