@@ -101,6 +101,19 @@ def test_a_slow_stream_with_audio_gets_comments_before_its_first_chunk(patient, 
     assert len(gemini_calls(gemini)) == 1 and chat_bodies(ollama) == []
 
 
+def test_a_slow_responses_stream_gets_comments_and_parses(patient, ollama, gemini):
+    gemini.add_fault(Fault(path_pattern="streamGenerateContent", status=200, delay_s=1.2))
+    wire = Recording()
+    client = openai.OpenAI(base_url=patient.url("/v1"), api_key=patient.master_key, max_retries=0,
+                           http_client=httpx.Client(transport=wire, timeout=120))
+    events = list(client.responses.create(model="auto", input="hello", stream=True,
+                                          extra_body={"privacy_mode": "flexible"}))
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    assert events[-1].response.output_text == "gemini-2.5-flash says: hello"
+    head = before_first_event(bytes(wire.raw))
+    assert head.count(b": gateway working, ") >= 3 and b": x-gateway-group: chat-flexible\n" in head, head
+
+
 def test_a_slow_stream_escalated_by_a_spoken_number_stays_local(patient, ollama, gemini):
     ollama.add_fault(Fault(path_pattern="/api/chat", status=200, delay_s=1))
     with httpx.stream("POST", patient.url("/v1/chat/completions"), headers=patient.auth, timeout=120, json={
