@@ -52,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
         "scan_window_s": 240, "scan_batch_size": 8, "scan_beam_size": 1,
     },
     "gemini": {"thinking_with_max_tokens": "disable"},
+    "streaming": {"progress_interval_s": 5},
+    "background": {"enabled": True, "ttl_s": 3600, "check_s": 2, "max_running": 32},
     "audit": {"enabled": True, "sink": "stdout", "path": "gateway-audit.log"},
     "scaling": {"key_prefix": "gateway:", "response_cache": True, "redis_timeout_s": 1, "redis_retry_s": 5},
     "embeddings": ANY,  # parsed and checked by embedding_server.parse_settings

@@ -6,6 +6,7 @@ module adds the gateway's part, also only when those variables are set:
 
 - LiteLLM's response cache, with the `litellm_settings.cache_params` of the config (Redis, opt-in per
   request). A static `cache: true` would refuse to start without a Redis host, so it is turned on here.
+- `SharedRecords`: named text records with a time to live (background Responses), in Redis, else in memory.
 - `SharedRedis`: the Redis the File API upload-reuse cache keeps its entries in. When Redis stops
   answering, callers fall back to their in-process state; one warning says so, and Redis is tried
   again every `gateway.scaling.redis_retry_s` until it answers.
@@ -143,3 +144,33 @@ def shared_redis(purpose: str) -> SharedRedis | None:
     if not redis_configured():
         return None
     return SharedRedis(purpose)
+
+
+class SharedRecords:
+    """Text records by name, with a time to live: in Redis when configured (shared by the replicas), in
+    this process's memory otherwise, and while Redis does not answer (writes go to both)."""
+
+    def __init__(self, purpose: str) -> None:
+        self.redis = shared_redis(purpose)
+        self.memory: dict[str, tuple[float, str]] = {}
+
+    async def put(self, name: str, value: str, ttl_s: float) -> None:
+        now = time.monotonic()
+        self.memory = {key: item for key, item in self.memory.items() if item[0] > now}
+        self.memory[name] = (now + ttl_s, value)
+        if self.redis is not None:
+            await self.redis.run(lambda client: client.set(name, value, ex=max(1, int(ttl_s))))
+
+    async def get(self, name: str) -> str | None:
+        if self.redis is not None:
+            answered, value = await self.redis.run(lambda client: client.get(name))
+            if answered:
+                return value.decode() if isinstance(value, bytes) else value
+        expires, value = self.memory.get(name, (0.0, ""))
+        return value if expires > time.monotonic() else None
+
+    async def delete(self, *names: str) -> None:
+        for name in names:
+            self.memory.pop(name, None)
+        if self.redis is not None:
+            await self.redis.run(lambda client: client.delete(*names))

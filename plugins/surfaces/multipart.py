@@ -21,6 +21,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from plugins.platform.errors import GatewayError, error_response
 from plugins.platform.settings import gateway_settings
+from plugins.surfaces.progress import arm_progress
 from plugins.surfaces.request_guard import MAX_JSON_DEPTH, json_depth_ok, replay_body
 
 MB = 1024 * 1024
@@ -224,6 +225,7 @@ class MultipartChatRoute(Route):
             except HTTPException as error:
                 await error_response(error.status_code, str(error.detail))(scope, receive, send)
                 return
+            arm_progress(scope, body)  # stream=true: SSE comments while the attachments are scanned
             await self._forward_as_json(scope, receive, send, body, files)
         finally:
             await form.close()

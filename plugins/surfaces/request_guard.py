@@ -29,8 +29,10 @@ from plugins.policy.end_users import END_USER_SCOPE, end_user_scope
 from plugins.policy.parameters import refuse_token_arrays
 from plugins.policy.privacy_guard import check_fallback_rule, refuse_provider_settings
 from plugins.surfaces.backend_privacy import MODEL_INFO_PATHS, HideBackends, is_admin
+from plugins.surfaces.background import start_background
 from plugins.surfaces.openai_shape import CHAT_PATHS, ShapedSend
 from plugins.surfaces.path_models import path_model, with_path_model
+from plugins.surfaces.progress import RESPONSES_PATHS, arm_progress, progress_around, progress_for
 from plugins.surfaces.route_table import refuse_unserved
 
 MB = 1024 * 1024
@@ -131,6 +133,14 @@ class RequestGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        progress = progress_for(scope, send) if scope["type"] == "http" else None
+        if progress is None:
+            await self._guard(scope, receive, send)
+            return
+        async with progress_around(scope, progress):  # stream: true -> comments until the first event
+            await self._guard(scope, receive, progress)
+
+    async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -214,6 +224,12 @@ class RequestGuard:
         except GatewayError as error:
             await error.response()(scope, receive, send)
             return
+        if scope["path"] in RESPONSES_PATHS and isinstance(parsed.get("background"), bool):
+            if parsed.pop("background"):
+                await start_background(self, scope, parsed, send)
+                return
+            body = json.dumps(parsed).encode()  # background: false is the default: nothing to forward
+        arm_progress(scope, parsed)
         await self.app(scope, replay_body(body, receive), app_send)
 
 

@@ -18,6 +18,8 @@ from plugins.platform.errors import GatewayError
 from plugins.platform.health import backend_health
 from plugins.platform.settings import gateway_settings
 from plugins.surfaces.audio_routes import audio_routes
+from plugins.surfaces.background import TENANT_PATHS as BACKGROUND_PATHS
+from plugins.surfaces.background import background_routes
 from plugins.surfaces.embedding_routes import embedding_routes
 from plugins.surfaces.explain import explain_route
 from plugins.surfaces.multipart import MultipartChatRoute
@@ -44,7 +46,7 @@ EXPLAIN_OPENAPI = {"requestBody": {"required": True, "content": {"application/js
 # /v1/chat/completions; without this LiteLLM answers ordinary keys 401 "Only proxy admin...".
 TENANT_ROUTES = ("/v1/embeddings/text", "/v1/embeddings/image", "/v1/embeddings/audio", "/v1/embeddings/models",
                  "/v1/route/explain", "/v1/audio/transcriptions", "/v1/audio/translations",
-                 "/v1/models/{model_id}", "/models/{model_id}")
+                 "/v1/models/{model_id}", "/models/{model_id}", *BACKGROUND_PATHS)
 
 CLOUD_PASSTHROUGH_PATHS = ("/gemini/{path:path}", "/vertex_ai/{path:path}")
 
@@ -74,6 +76,7 @@ def install_gateway_routes(app: FastAPI) -> None:
                  openapi_extra=EXPLAIN_OPENAPI),
         *embedding_routes(),
         *audio_routes(),  # served by the local Whisper model; LiteLLM's other /v1/audio/* routes stay refused
+        *background_routes(),  # poll, cancel, delete `background: true` Responses; other ids stay refused
         APIRoute("/v1/gateway/surfaces", list_surfaces, methods=["GET"], tags=["gateway"],
                  summary="How every route of this gateway is classified (admin)"),
     ]
