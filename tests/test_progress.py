@@ -308,7 +308,8 @@ def test_a_background_response_belongs_to_its_key_on_every_replica(replicas, oll
             with pytest.raises(openai.NotFoundError):
                 call(created.id)
     done = wait_until_done(key_client(b, owner), created.id)
-    assert done.status == "completed" and done.model == "chat-strict" and "hello" in done.output_text
+    assert done.status == "completed", done.error
+    assert done.model == "chat-strict" and "hello" in done.output_text
     assert gemini.requests == [] and len(chat_bodies(ollama)) == 1
     stored = b"".join(shared.get(name) or b"" for name in shared.keys("gateway:background*"))
     assert stored and not any(secret in stored.decode() for key in (owner, other) for secret in (key["key"],

@@ -161,13 +161,18 @@ class SharedRecords:
         if self.redis is not None:
             await self.redis.run(lambda client: client.set(name, value, ex=max(1, int(ttl_s))))
 
-    async def get(self, name: str) -> str | None:
+    async def get(self, name: str, unknown: str | None = None) -> str | None:
+        """The record; from memory when Redis does not answer, and then `unknown` if memory lacks it
+        (a record another replica wrote may exist: the caller must not read that as absent)."""
+        answered = False
         if self.redis is not None:
             answered, value = await self.redis.run(lambda client: client.get(name))
             if answered:
                 return value.decode() if isinstance(value, bytes) else value
         expires, value = self.memory.get(name, (0.0, ""))
-        return value if expires > time.monotonic() else None
+        if expires > time.monotonic():
+            return value
+        return unknown if self.redis is not None and not answered else None
 
     async def delete(self, *names: str) -> None:
         for name in names:

@@ -248,7 +248,7 @@ async def owned(response_id: str, key: UserAPIKeyAuth) -> dict[str, Any]:
                            "responses only, for the key that created them, and stores nothing else (privacy policy, "
                            "docs/PRIVACY.md).", param="response_id", code="not_found")
     response = record["response"]
-    if response.get("status") in ACTIVE and await store().get(alive_name(response_id)) is None:
+    if response.get("status") in ACTIVE and await store().get(alive_name(response_id), unknown="?") is None:
         response.update(status="failed", error={"code": "job_lost", "message": "The gateway replica running this "
                                                 "response stopped before it finished; send the request again."})
     return record
