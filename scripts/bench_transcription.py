@@ -17,7 +17,7 @@
    default config: status, route, File API upload, wall time.
 
     .venv/bin/python scripts/bench_transcription.py [--rounds 10] [--seconds 30] [--scan-seconds 600] [--hour]
-    .venv/bin/python scripts/bench_transcription.py --only-scan [--scan-rounds 3] [--hour]
+    .venv/bin/python scripts/bench_transcription.py --only-scan [--scan-rounds 3] [--scan-variants] [--hour]
 """
 
 from __future__ import annotations
@@ -132,18 +132,24 @@ def meeting(seconds: float, every: float) -> tuple[bytes, list[tuple[int, float,
     return encoded(pcm, rate, "mp3"), [mark for mark in marks if mark[2] < seconds]
 
 
-def scan_settings() -> dict[str, dict]:
-    """The scans compared: before issue 30, its first pass, and the shipped config (litellm_config.yaml)."""
+def scan_settings(variants: bool = False) -> dict[str, dict]:
+    """The scans compared: before issue 30, its first pass, with `variants` each later change alone (and
+    600 s windows), and the shipped config (litellm_config.yaml)."""
     import yaml
 
     shipped = yaml.safe_load((Path(__file__).resolve().parent.parent / "litellm_config.yaml").read_text())
     now = shipped["gateway"]["transcription"]
     first = {**now, "scan_window_s": 240, "scan_batch_size": 8, "scan_beam_size": 1, "scan_vad_pad_ms": 400,
              "scan_max_new_tokens": 0}
-    return {"30 s windows, beam 5 (before issue 30)": {**first, "scan_window_s": 30, "before": True},
-            "VAD + batched x8, greedy, 240 s windows (first pass)": first,
-            (f"+ VAD pad {now['scan_vad_pad_ms']} ms, <= {now['scan_max_new_tokens']} tokens/chunk, "
-             f"{now['scan_window_s']} s windows (now: litellm_config.yaml)"): now}
+    scans = {"30 s windows, beam 5 (before issue 30)": {**first, "scan_window_s": 30, "before": True},
+             "VAD + batched x8, greedy, 240 s windows (first pass)": first}
+    if variants:
+        for key, label in (("scan_vad_pad_ms", "VAD pad {} ms"), ("scan_max_new_tokens", "<= {} tokens/chunk")):
+            scans[f"first pass + {label.format(now[key])}"] = {**first, key: now[key]}
+        scans["first pass, 600 s windows"] = {**first, "scan_window_s": 600}
+    scans[f"+ VAD pad {now['scan_vad_pad_ms']} ms, <= {now['scan_max_new_tokens']} tokens/chunk, "
+          f"{now['scan_window_s']} s windows (now: litellm_config.yaml)"] = now
+    return scans
 
 
 def segments_heard(model, settings: dict):
@@ -158,7 +164,7 @@ def segments_heard(model, settings: dict):
     return lambda pcm: [(s.start, s.end, s.text) for s in pipeline.transcribe(pcm, **options)[0]]
 
 
-def scan_factors(model_dir: str, audio: bytes, marks: list, rounds: int) -> dict[str, dict]:
+def scan_factors(model_dir: str, audio: bytes, marks: list, rounds: int, variants: bool) -> dict[str, dict]:
     """Per scan: wall and CPU real-time factors (medians over `rounds`, the scans alternating; the old
     scan once, it is slow), which spoken values were caught (the patterns, on the text heard around
     each), and stretches without a value that were flagged anyway."""
@@ -169,7 +175,7 @@ def scan_factors(model_dir: str, audio: bytes, marks: list, rounds: int) -> dict
     from plugins.policy.detect import find_sensitive
 
     model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=2)
-    scans = scan_settings()
+    scans = scan_settings(variants)
     results: dict[str, dict] = {name: {"wall": [], "cpu": []} for name in scans}
     segments_heard(model, list(scans.values())[1])(np.zeros(16000 * 5, dtype=np.float32))  # warm-up
     for round_ in range(rounds):
@@ -232,6 +238,7 @@ def main() -> None:
     parser.add_argument("--scan-seconds", type=float, default=600.0, help="length of the scan's meeting")
     parser.add_argument("--every", type=float, default=37.0, help="seconds between spoken values in it")
     parser.add_argument("--scan-rounds", type=int, default=3)
+    parser.add_argument("--scan-variants", action="store_true", help="also each change of the scan alone")
     parser.add_argument("--hour", action="store_true", help="also send the one-hour MP3 through a gateway")
     parser.add_argument("--only-scan", action="store_true", help="skip the int8/float32 and latency tables")
     args = parser.parse_args()
@@ -243,21 +250,21 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f} (shared host: other work "
           "competes for the cores, so factors are lower bounds)")
     audio, marks = meeting(args.scan_seconds, args.every)
-    scans = scan_factors(model_dir, audio, marks, args.scan_rounds)
+    scans = scan_factors(model_dir, audio, marks, args.scan_rounds, args.scan_variants)
     print(f"\nflexible-audio scan, tiny.en int8, 2 threads: a {args.scan_seconds:g} s meeting (MP3, pauses of "
           f"0.2-2 s) with {len(marks)} spoken values; median of {args.scan_rounds} alternating rounds (before: 1)")
-    print("| scan | real-time factor (wall) | audio s per CPU s | values caught "
-          "| flagged without a value |\n|---|---|---|---|---|")
+    print("| scan | real-time factor (wall) | audio s per CPU s | vs first pass (wall, CPU) | values caught "
+          "| flagged without a value |\n|---|---|---|---|---|---|")
+    names = list(scans)
+    first = {kind: statistics.median(scans[names[1]][kind]) for kind in ("wall", "cpu")}
     for name, result in scans.items():
         wall, cpu = statistics.median(result["wall"]), statistics.median(result["cpu"])
         caught = "".join("x" if hit else "." for hit in result["caught"])
-        print(f"| {name} | {wall:.1f}x | {cpu:.1f} | {sum(result['caught'])}/{len(marks)} `{caught}` "
-              f"| {result['false']} |")
-    names = list(scans)
-    for name in names[:2]:
-        for kind in ("wall", "cpu"):
-            ratio = statistics.median(scans[names[-1]][kind]) / statistics.median(scans[name][kind])
-            print(f"now / {name.split(' (')[-1].rstrip(')')}, {kind}: {ratio:.2f}")
+        print(f"| {name} | {wall:.1f}x | {cpu:.1f} | {wall / first['wall']:.2f}, {cpu / first['cpu']:.2f} "
+              f"| {sum(result['caught'])}/{len(marks)} `{caught}` | {result['false']} |")
+    for kind in ("wall", "cpu"):
+        ratio = statistics.median(scans[names[-1]][kind]) / statistics.median(scans[names[0]][kind])
+        print(f"now / before issue 30, {kind}: {ratio:.2f}")
     now = statistics.median(scans[names[-1]]["wall"])
     print(f"goal {SCAN_GOAL:g}x; an hour scanned in ~{3600 / now:.0f} s at this speed; load average now "
           f"{os.getloadavg()[0]:.1f}")
