@@ -307,3 +307,15 @@ def test_spoken_numbers_are_also_read_as_written():
 
     assert as_written("Call plus 34, 612, 345, 678.").endswith("\nCall +34 612 345 678.")
     assert as_written("Nothing to change here.") == "Nothing to change here."
+
+
+def test_scan_options_pad_speech_little_and_cap_tokens_within_whispers_limit():
+    from plugins.attachments.audio_scan import scan_options
+
+    settings = {"language": "auto", "scan_beam_size": 1, "scan_batch_size": 8, "scan_vad_pad_ms": 100,
+                "scan_max_new_tokens": 224}
+    options = scan_options(settings)
+    assert options["vad_parameters"]["speech_pad_ms"] == 100 and options["max_new_tokens"] == 224
+    assert options["language"] is None and options["without_timestamps"] is True
+    assert scan_options({**settings, "scan_max_new_tokens": 0})["max_new_tokens"] is None  # Whisper's own 448
+    assert scan_options({**settings, "scan_max_new_tokens": 1000})["max_new_tokens"] == 440  # + the prompt <= 448

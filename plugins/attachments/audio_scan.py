@@ -77,16 +77,26 @@ async def scan_audio(stream: BinaryIO, started: float) -> tuple[str, bool]:
         raise
 
 
+def scan_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """faster-whisper's batched `transcribe` arguments for the scan (shared with bench_transcription)."""
+    language = str(settings["language"] or "auto")
+    tokens = min(int(settings["scan_max_new_tokens"]), 440)  # + the prompt: at most Whisper's 448
+    return {"language": None if language == "auto" else language, "without_timestamps": True,
+            "beam_size": int(settings["scan_beam_size"]), "batch_size": int(settings["scan_batch_size"]),
+            "vad_parameters": {"min_silence_duration_ms": 160, "speech_pad_ms": int(settings["scan_vad_pad_ms"])},
+            "max_new_tokens": tokens if tokens > 0 else None}
+
+
 def hearing(model: Any, settings: dict[str, Any]) -> Callable[[Any], str]:
-    """pcm -> its text, for the scan: VAD first (silence is not transcribed), the speech cut into chunks
-    decoded `scan_batch_size` at a time, greedy (`scan_beam_size`), without timestamps. The patterns need
-    the words, not their times; on 2 CPU cores this is ~2x the per-window beam-5 decode (bench_transcription)."""
+    """pcm -> its text, for the scan: VAD first (silence is not transcribed, speech padded by only
+    `scan_vad_pad_ms`), the speech cut into chunks decoded `scan_batch_size` at a time, greedy
+    (`scan_beam_size`), without timestamps, at most `scan_max_new_tokens` per <= 30 s chunk (a chunk that
+    loops on a repetition stops there). The patterns need the words, not their times
+    (docs/PERFORMANCE.md#the-flexible-audio-scan-issue-30 has what each of these saves)."""
     from faster_whisper import BatchedInferencePipeline
 
     pipeline = BatchedInferencePipeline(model)
-    language = str(settings["language"] or "auto")
-    kwargs = {"language": None if language == "auto" else language, "without_timestamps": True,
-              "beam_size": int(settings["scan_beam_size"]), "batch_size": int(settings["scan_batch_size"])}
+    kwargs = scan_options(settings)
 
     def hear(pcm: Any) -> str:
         segments, _ = pipeline.transcribe(pcm, **kwargs)
