@@ -45,6 +45,7 @@ from plugins.policy.privacy_guard import (
 from plugins.policy.redaction import StreamRestorer, Vault, forget, vault_of
 from plugins.policy.routing import embedding_dimensions, embedding_groups
 from plugins.surfaces.local_calls import is_local_call
+from plugins.surfaces.progress import gateway_work_done
 
 CHAT_CALL_TYPES = ("completion", "acompletion")
 RESPONSES_CALL_TYPES = ("responses", "aresponses")
@@ -115,6 +116,7 @@ class GatewayHook(CustomLogger):
             raise GatewayError(404, f"This gateway does not serve {call_type} requests; it would reach a model "
                                "without the gateway's privacy policy (docs/PRIVACY.md).", code="route_not_served")
         record_route(route)
+        gateway_work_done()  # a slow stream from here on is the model's: it keeps its own status
         data["model"] = route["group"]
         for name in ("task", "privacy_mode"):  # read by the policy (embeddings take no task/privacy)
             data.pop(name, None)

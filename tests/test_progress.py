@@ -26,7 +26,8 @@ from tests.test_audio import CLEAN, speech
 
 INTERVAL = 0.2
 IBAN = "ES91 2100 0418 4502 0005 1332"
-PATIENT = {"gateway": {"streaming": {"progress_interval_s": INTERVAL}, "background": {"check_s": 0.5}}}
+PATIENT = {"gateway": {"streaming": {"progress_interval_s": INTERVAL, "progress_after_model_s": INTERVAL},
+                        "background": {"check_s": 0.5}}}
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +162,18 @@ def test_the_error_event_is_raised_by_the_openai_sdk(responses):
             list(client.chat.completions.create(model="auto", messages=[{"role": "user", "content": "hi"}],
                                                 stream=True))
     assert refused.value.message == "Too many requests" and refused.value.body["code"] == "rate_limit_exceeded"  # type: ignore[index]
+
+
+def test_a_backend_error_after_the_gateways_work_keeps_its_status(start_gateway, ollama, gemini):
+    """The gateway's work is over at once (text); Gemini is slow and then says 429: the client gets the 429
+    and its Retry-After, not a 200 stream with an error event (the model's silence waits progress_after_model_s)."""
+    quick = start_gateway({"gateway": {"streaming": {"progress_interval_s": INTERVAL, "progress_after_model_s": 30}}})
+    body = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "Try again later.", "details": [
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "9s"}]}}
+    gemini.add_fault(Fault(path_pattern="[gG]enerateContent", status=429, body=body, delay_s=1, times=10))
+    response = httpx.post(quick.url("/v1/chat/completions"), headers=quick.auth, timeout=60, json={
+        "model": "auto", "privacy_mode": "flexible", "stream": True, "messages": [{"role": "user", "content": "x"}]})
+    assert response.status_code == 429 and response.headers.get("retry-after") == "9", response.text
 
 
 def test_a_fast_stream_is_untouched(patient, ollama, gemini):

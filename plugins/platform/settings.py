@@ -53,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
         "scan_max_new_tokens": 224,
     },
     "gemini": {"thinking_with_max_tokens": "disable"},
-    "streaming": {"progress_interval_s": 5},
+    "streaming": {"progress_interval_s": 5, "progress_after_model_s": 30},
     "background": {"enabled": True, "ttl_s": 3600, "check_s": 2, "max_running": 32},
     "audit": {"enabled": True, "sink": "stdout", "path": "gateway-audit.log"},
     "scaling": {"key_prefix": "gateway:", "response_cache": True, "redis_timeout_s": 1, "redis_retry_s": 5},

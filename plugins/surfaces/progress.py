@@ -6,6 +6,9 @@ long recording, OCR, a File API upload, a model loading) takes longer than
 `text/event-stream`, and an SSE comment (`: gateway working, 10 s`) every interval until the first
 real event. SSE clients ignore comments (the openai SDK included), so the stream stays valid, and
 clients and proxies with read timeouts see bytes. A request answered within the interval is untouched.
+Once the gateway's own work (the pre-call hook: scans, OCR, uploads) is over, the model's silence starts
+the response early only after `progress_after_model_s` (30 s: Gemini reading a long file), so a backend
+error after LiteLLM's retries keeps its own status and headers (a 429 stays a 429 with Retry-After).
 
 Once started early the status can no longer change, so what would have been an HTTP error (400, 403,
 429, 503...) arrives as one SSE event in OpenAI's error shape, `data: {"error": {"message", "type",
@@ -22,6 +25,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 
 from starlette.datastructures import Headers
 from starlette.types import Message, Scope, Send
@@ -32,6 +36,7 @@ from plugins.surfaces.openai_shape import CHAT_PATHS
 log = logging.getLogger("LiteLLM Proxy")
 RESPONSES_PATHS = ("/v1/responses", "/responses", "/openai/v1/responses")
 SCOPE_KEY = "gateway.progress"
+CURRENT: ContextVar[ProgressSend | None] = ContextVar("gateway_progress", default=None)
 EARLY_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache"),
                  (b"x-accel-buffering", b"no")]  # nginx: pass each comment on at once
 
@@ -72,11 +77,19 @@ class ProgressSend:
         self.error_start: Message | None = None
         self.error_body = b""
         self.ticker: asyncio.Task | None = None
+        self.model_wait_from: float | None = None  # when the gateway's own work ended (settle)
+        self.model_wait_s = 0.0
 
     def arm(self) -> None:
         """The request asked for a stream: start counting."""
         if self.ticker is None:
             self.ticker = asyncio.create_task(self._tick())
+
+    def settle(self, model_wait_s: float) -> None:
+        """The gateway's own work is done: unless the response already started here, wait `model_wait_s` of
+        the model's silence before starting it."""
+        self.model_wait_from = time.monotonic()
+        self.model_wait_s = model_wait_s
 
     async def __call__(self, message: Message) -> None:
         async with self.lock:
@@ -113,6 +126,9 @@ class ProgressSend:
                 if self.quiet or self.ended:
                     return
                 if not self.app_started and not self.early:
+                    if self.model_wait_from is not None and \
+                            time.monotonic() - self.model_wait_from < self.model_wait_s:
+                        continue  # the model's own silence: not yet
                     self.early = True
                     await self.send({"type": "http.response.start", "status": 200, "headers": EARLY_HEADERS})
                 elapsed = round(time.monotonic() - self.began)
@@ -164,6 +180,7 @@ def arm_progress(scope: Scope, body: dict) -> None:
 async def progress_around(scope: Scope, progress: ProgressSend) -> AsyncIterator[None]:
     """Run the request with `progress` as its outermost send; close it properly whatever happens."""
     scope[SCOPE_KEY] = progress
+    CURRENT.set(progress)
     try:
         yield
     except Exception as error:
@@ -171,3 +188,10 @@ async def progress_around(scope: Scope, progress: ProgressSend) -> AsyncIterator
             raise
         return
     await progress.finish(None)
+
+
+def gateway_work_done() -> None:
+    """Called by the pre-call hook when its work (scan, OCR, upload) is over: see `ProgressSend.settle`."""
+    progress = CURRENT.get()
+    if progress is not None:
+        progress.settle(float(gateway_settings("streaming")["progress_after_model_s"]))
