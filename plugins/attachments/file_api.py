@@ -151,20 +151,21 @@ class FileApi:
         times in all with doubling pauses from `upload_retry_s`. A 4xx is final."""
         from google.genai import errors
 
-        attempts, pause = max(1, int(_settings()["upload_attempts"])), float(_settings()["upload_retry_s"])
-        for attempt in range(1, attempts + 1):
+        async def upload() -> Any:
             stream.seek(0)
+            return await self.client.aio.files.upload(
+                file=stream, config={"mime_type": mime, "display_name": f"gateway-{sha256[:16]}"})
+
+        attempts, pause = max(1, int(_settings()["upload_attempts"])), float(_settings()["upload_retry_s"])
+        for attempt in range(1, attempts):
             try:
-                return await self.client.aio.files.upload(
-                    file=stream, config={"mime_type": mime, "display_name": f"gateway-{sha256[:16]}"})
+                return await upload()
             except errors.ClientError:
                 raise
             except Exception:
-                if attempt == attempts:
-                    raise
                 record("uploads", "retried")
                 await asyncio.sleep(pause * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")
+        return await upload()  # the last attempt: its failure is the caller's
 
     @staticmethod
     def deletes_after_request() -> bool:

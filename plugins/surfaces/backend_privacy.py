@@ -62,11 +62,9 @@ def own_rate_limit_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[byt
                 continue
             own.setdefault(descriptor, {})[measure] = value
         kept.append((name, value))
-    for descriptor in ("api_key", "team"):
-        for measure, value in own.get(descriptor, {}).items():
-            if measure in STANDARD_LIMITS and not any(n == f"x-ratelimit-{measure}".encode() for n, _ in kept):
-                kept.append((f"x-ratelimit-{measure}".encode(), value))
-    return kept
+    standard = {**own.get("team", {}), **own.get("api_key", {})}  # the key's own limits win over its team's
+    return kept + [(f"x-ratelimit-{measure}".encode(), value) for measure, value in standard.items()
+                   if measure in STANDARD_LIMITS]
 
 
 class HideBackends:

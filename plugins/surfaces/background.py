@@ -184,19 +184,14 @@ class Captured:
 
 async def run_job(app: ASGIApp, scope: Scope, payload: bytes, response_id: str) -> None:
     """Run the request; keep what it answered unless it was cancelled or deleted meanwhile."""
+    from plugins.surfaces.request_guard import replay_body  # request_guard imports this module
+
     if not await update(response_id, status="in_progress"):
         return
-    captured, sent = Captured(), False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": payload, "more_body": False}
-        return await _never_disconnects()
+    captured = Captured()
 
     async def request() -> None:
-        await app(scope, receive, captured)
+        await app(scope, replay_body(payload, _never_disconnects), captured)
 
     call = CALLS[response_id] = asyncio.create_task(request())
     watcher = asyncio.create_task(watch(response_id, call))
