@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from plugins.policy.recognisers import ScanTimeout
+from plugins.policy.deadline import ScanTimeout
 from plugins.policy.recognisers.addresses import ADDRESS
 from plugins.policy.recognisers.names import PERSON
 from tests.detection_samples import LOCALES, clean_paragraphs, sentences

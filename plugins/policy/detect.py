@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from plugins.policy.normalise import readings
-from plugins.policy.recognisers import ScanTimeout, configured
+from plugins.policy.deadline import ScanTimeout
+from plugins.policy.recognisers import configured
 
 __all__ = ["ScanTimeout", "find_sensitive", "spans"]
 

@@ -25,7 +25,7 @@ from urllib.parse import unquote
 
 import regex
 
-from plugins.policy.recognisers import ScanTimeout
+from plugins.policy.deadline import ScanTimeout
 
 # Control, format (zero-width, bidi, soft hyphen, tag characters), combining marks left over after NFKC
 # composed what it could, and variation selectors: nothing a reader sees between two letters.

@@ -10,35 +10,10 @@ ones over the readings of `policy/normalise.py`. An operator adds a kind with a 
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Iterator
 from typing import Protocol
 
-import regex
-
 from plugins.platform.settings import gateway_settings
-
-
-class ScanTimeout(Exception):
-    """The recognisers could not read the whole request in time: it is handled as unscanned."""
-
-
-def remaining(deadline: float | None) -> float | None:
-    """Seconds left before `deadline` (time.monotonic()); ScanTimeout once it has passed."""
-    if deadline is None:
-        return None
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise ScanTimeout("the sensitive-data scan ran out of time")
-    return left
-
-
-def finditer(pattern: regex.Pattern, text: str, deadline: float | None) -> Iterator[regex.Match]:
-    """The pattern's matches in `text`, the GIL released while matching, bounded by `deadline`."""
-    try:
-        yield from pattern.finditer(text, concurrent=True, timeout=remaining(deadline))
-    except TimeoutError:
-        raise ScanTimeout("the sensitive-data scan ran out of time") from None
 
 
 class Recogniser(Protocol):

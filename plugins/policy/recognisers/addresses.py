@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import regex
 
-from plugins.policy.recognisers import finditer
+from plugins.policy.deadline import finditer
 
 CAP = r"\p{Lu}[\p{L}'’.-]*"  # a capitalised word of a street name
 NUMBER = r"\d{1,5}(?:\s?[A-Za-z](?![\p{L}]))?(?:\s?[-/]\s?\d{1,5}[A-Za-z]?)?"  # 12, 12a, 47-26, 49/98

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import regex
 
-from plugins.policy.recognisers import finditer
+from plugins.policy.deadline import finditer
 from plugins.policy.recognisers.context import introduced_as_reference
 
 # Issuer identification numbers (first digits) and the lengths each issuer uses (ISO/IEC 7812 registry

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import regex
 
-from plugins.policy.recognisers import ScanTimeout, finditer, remaining
+from plugins.policy.deadline import ScanTimeout, finditer, remaining
 from plugins.policy.recognisers.given_names import GivenNamesUnavailable, fold, given_names
 
 TITLES = (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Herr|Frau|Fr|Hr|Dipl\.-Ing|Ing|Mme|Mlle|Mmes|Me|"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import regex
 
-from plugins.policy.recognisers import finditer
+from plugins.policy.deadline import finditer
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import phonenumbers
 import regex
 
 from plugins.policy.normalise import DATE_FORMS
-from plugins.policy.recognisers import finditer
+from plugins.policy.deadline import finditer
 from plugins.policy.recognisers.context import introduced_as_phone, introduced_as_reference
 
 EXTENSION_MARK = r"\s*(?:x|ext\.?|extension|poste|int\.|Durchwahl|dw\.?)\s*\d{1,6}"
