@@ -1,14 +1,17 @@
 """Person names and street addresses through the running gateway: a flexible chat holding a Faker name
-and address (values nobody here wrote) is handled as strict and nothing reaches the Gemini emulator;
-business prose with cities and companies stays flexible."""
+and address (values nobody here wrote) still reaches Gemini, with placeholders instead of them (the shipped
+action for `person` and `address` is redact), and the answer gets them back; with escalate per kind nothing
+reaches the Gemini emulator; business prose with cities and companies stays flexible and untouched."""
 
 from __future__ import annotations
+
+import json
 
 import httpx
 import pytest
 from faker import Faker
 
-from tests.helpers import chat_bodies
+from tests.helpers import chat_bodies, gemini_calls
 from tests.test_escalation import flexible
 
 
@@ -22,15 +25,26 @@ def faker_for(locale: str) -> Faker:
     ("es_ES", "Hola, soy {name}. Enviad la factura a {address}, por favor."),
     ("en_GB", "Hi, this is {name}. Please send the invoice to {address}."),
 ])
-def test_a_name_and_address_escalate_and_reach_only_the_local_model(gateway, ollama, gemini, locale, template):
+def test_a_name_and_address_are_redacted_by_default_and_restored(gateway, ollama, gemini, locale, template):
     faker = faker_for(locale)
     name, address = faker.name(), faker.address().replace("\n", ", ")
     raw = flexible(gateway, template.format(name=name, address=address))
-    assert raw.headers["x-gateway-escalated"] == "sensitive-data"
-    assert raw.headers["x-gateway-privacy"] == "strict"
-    assert raw.parse().model == "chat-strict"
-    assert name in str(chat_bodies(ollama))
-    assert gemini.requests == []
+    assert "x-gateway-escalated" not in raw.headers
+    assert raw.headers["x-gateway-privacy"] == "flexible"
+    assert raw.headers["x-gateway-redacted"] == "address:1,name:1"
+    sent = json.dumps([call.body for call in gemini_calls(gemini)], ensure_ascii=False)
+    assert name not in sent and address not in sent and "[NAME_1]" in sent and "[ADDRESS_1]" in sent
+    assert chat_bodies(ollama) == []
+
+
+def test_with_escalate_per_kind_names_and_addresses_of_any_origin_stay_local(start_gateway, gemini, ollama):
+    running = start_gateway({"gateway": {"escalation": {"actions": {"person": "escalate", "address": "escalate"}}}})
+    for text in ("Please ask Priya Sharma and Andrei Constantinescu to sign.", "talk to kenny pena about the invoice",
+                 "ok apunta calle sorolla, 459", "Paretzer Straße 365, Berlin"):
+        raw = flexible(running, text)
+        assert raw.headers["x-gateway-escalated"] == "sensitive-data", text
+        assert raw.parse().model == "chat-strict"
+    assert [request for request in gemini.requests if request.method == "POST"] == []
 
 
 def test_cities_companies_and_orders_stay_flexible(gateway, ollama, gemini):
@@ -45,13 +59,9 @@ def test_cities_companies_and_orders_stay_flexible(gateway, ollama, gemini):
 
 def test_without_the_name_dictionary_health_is_degraded_and_requests_stay_local(start_gateway, gemini, ollama,
                                                                                   tmp_path):
-    """Fail closed: a gateway whose given-name dictionary is missing says so on /health and handles
+    """Fail closed: a gateway whose name list is missing says so on /health and handles
     every flexible request as unscanned (strict) rather than sending names to the cloud unread."""
-    from tests.gateway_process import ROOT
-
-    (tmp_path / "gender_guesser").mkdir()
-    (tmp_path / "gender_guesser" / "__init__.py").write_text("")  # the package, without its data
-    running = start_gateway(env={"PYTHONPATH": f"{tmp_path}:{ROOT}"})
+    running = start_gateway({"gateway": {"escalation": {"name_list": str(tmp_path / "missing.tsv.gz")}}})
     health = httpx.get(running.url("/health"), timeout=30).json()
     assert health["local_models"]["person_names"]["status"] == "missing"
     assert any(line.startswith("person names") for line in health["degraded"])

@@ -18,7 +18,7 @@ from plugins.platform.settings import full_config, gateway_settings
 TRANSCRIPTION_DISABLES = "transcription: strict audio/video, the sensitive-data scan of flexible audio (503), " \
     "/v1/audio/transcriptions and /v1/audio/translations"
 
-NAMES_DISABLE = "person names: the given-name dictionary is missing; flexible requests are handled as strict"
+NAMES_DISABLE = "person names: the name list is missing; flexible requests are handled as strict"
 
 GEMINI_DEFAULT_BASE = "https://generativelanguage.googleapis.com/v1beta"
 
@@ -85,14 +85,14 @@ def local_models() -> tuple[dict, list[str]]:
     failed or missing ones disable. Nothing is loaded here."""
     from plugins.attachments.transcription import model_label, transcriber
     from plugins.embeddings_provider import get_engine
-    from plugins.policy.recognisers import given_names
+    from plugins.policy.recognisers import name_lists
 
     transcription = {"model": model_label(), "status": transcriber().state}
     engine = get_engine()
     embeddings = {name: slot.state for name, slot in engine.slots.items()} if engine.settings.enabled else {}
     degraded = [TRANSCRIPTION_DISABLES] if transcription["status"] in UNAVAILABLE else []
     degraded += [f"embeddings: model {name}" for name, state in embeddings.items() if state in UNAVAILABLE]
-    names = {"model": "given-name dictionary (gender-guesser)", "status": given_names.state()}
+    names = {"model": "name list (names-dataset, scripts/build_name_lists.py)", "status": name_lists.state()}
     if names["status"] in UNAVAILABLE:
         degraded.append(NAMES_DISABLE)
     return {"transcription": transcription, "embeddings": embeddings, "person_names": names}, degraded

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from plugins.policy.normalise import readings
 from plugins.policy.deadline import ScanTimeout
+from plugins.policy.normalise import readings
 from plugins.policy.recognisers import configured
 
 __all__ = ["ScanTimeout", "find_sensitive", "spans"]

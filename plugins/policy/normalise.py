@@ -1,11 +1,14 @@
 """Text as a reader sees it, in every spelling the recognisers match.
 
 A value is found however it is written: case; separators of any kind (`ES91-2100-...`, `12.345.678-Z`,
-`612 34 56 78`, non-breaking hyphens, dashes, CSV commas, table bars, wide gaps); look-alike letters of
-any script (Unicode's confusables data); every script's digits; invisible, format, tag and combining
-characters; JSON/HTML/URL escapes, base64 and hex, each undone to a fixed point; ROT13 and reversed
-text; digits said as words; e-mail addresses written `name at example dot org`. The texts of one request
-are read together, so a value split across two parts or messages is still one value.
+`612 34 56 78`, non-breaking hyphens, every dash, bullets, CSV commas, table bars, wide gaps); look-alike
+letters of any script (Unicode's confusables data); every script's digits; invisible, format, tag and
+combining characters; JSON (surrogate pairs and escaped slashes included), HTML and URL escapes, each undone to a
+fixed point; base64 and hex, compressed or not, of UTF-8 or 8-bit text (`decoding.py`); ROT13 and
+reversed text; characters spaced out one by one; numbers dictated in words and letters said with a
+spelling alphabet (`spoken.py`); IBANs speech-to-text heard one digit wrong (`heard.py`); e-mail addresses
+written `name at example dot org`. The texts of one request are read together, so a value split across
+two parts or messages is still one value.
 
 Every decoder has a budget (`MAX_DECODED_BYTES`, `MAX_ROUNDS`): text left undecoded when one is spent
 raises `ScanTimeout`, which the policy handles as unscanned (strict), never as clean.
@@ -13,11 +16,10 @@ raises `ScanTimeout`, which the policy handles as unscanned (strict), never as c
 
 from __future__ import annotations
 
-import base64
-import binascii
 import codecs
 import functools
 import html
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,16 +27,24 @@ from urllib.parse import unquote
 
 import regex
 
-from plugins.policy.deadline import ScanTimeout
+from plugins.policy.decoding import MAX_DECODED_BYTES, MAX_ROUNDS, decoded
+from plugins.policy.heard import heard_ibans
+from plugins.policy.spoken import dictated
+
+__all__ = ["DATE_FORMS", "MAX_DECODED_BYTES", "Readings", "decoded", "normalise", "readings"]
 
 # Control, format (zero-width, bidi, soft hyphen, tag characters), combining marks left over after NFKC
 # composed what it could, and variation selectors: nothing a reader sees between two letters.
 INVISIBLE = regex.compile(r"[\p{Cf}\p{Mn}\p{Me}\p{Co}\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-ESCAPED = regex.compile(r"\\+u([0-9a-fA-F]{4})|\\+x([0-9a-fA-F]{2})")  # at any escaping depth
-MAX_ROUNDS = 4  # escapes, base64 and hex undone this many times over (an encoding applied twice is undone)
+# At any escaping depth; a UTF-16 surrogate pair (`\\uD835\\uDFD7`, how JSON writes astral characters) is one.
+ESCAPED = regex.compile(r"\\+u([dD][89abAB][0-9a-fA-F]{2})\\+u([dD][c-fC-F][0-9a-fA-F]{2})|"
+                        r"\\+u([0-9a-fA-F]{4})|\\+x([0-9a-fA-F]{2})")
+ESCAPED_PUNCTUATION = regex.compile(r"\\+(?=[/\"'])")  # JSON's `\/`, at any depth
 # Separators people put inside numbers and codes: a run of them becomes one space ("spaced" reading),
 # then digit groups are joined, and a lone check letter joined to the digits before it ("joined" reading).
-SEPARATORS = regex.compile(r"(?<=[A-Z0-9])[\s\p{Pd}\p{Zs}.\-_/·|,;'\"*]+(?=[A-Z0-9])")
+SEPARATORS = regex.compile(r"(?<=[A-Z0-9])[\s\p{Pd}\p{Zs}.\-_/\\·•‧∙●⋅・|,;'\"*\u2212]+(?=[A-Z0-9])")
+# Every dash and bullet between digits, as the ASCII hyphen the phone recogniser reads ("612–345–678").
+DIGIT_DASH = regex.compile(r"(?<=\d) ?[\p{Pd}\u2212·•‧∙●⋅・] ?(?=\d)")
 # Digits with at most 24 other characters between them (linear to find): with 24 characters of context on
 # each side, where the recognisers for numbers and codes look.
 DIGIT_CLUSTER = regex.compile(r"\d(?:\D{0,24}\d)*")
@@ -42,36 +52,28 @@ CONTEXT = 24
 # Dates and times are never part of a code: they are set apart before separators are read.
 DATE_FORMS = r"\d{1,2}([./\-])\d{1,2}\1\d{2,4}|\d{4}([./\-])\d{1,2}\2\d{1,2}"  # 05/03/2024, 2024-03-05
 DATES = regex.compile(rf"(?<!\d)(?:{DATE_FORMS}|\d{{1,2}}:\d{{2}}(?::\d{{2}})?)(?!\d)")
-BETWEEN_DIGITS = regex.compile(r"(?<=\d) (?=\d)|(?<=\d) (?=[A-Z](?![A-Z0-9]))")
+# Digit groups, a lone check letter after them ("1234567 L") and a lone letter before them ("X 1234567").
+BETWEEN_DIGITS = regex.compile(r"(?<=\d) (?=\d)|(?<=\d) (?=[A-Z](?![A-Z0-9]))|(?<=(?<![A-Z0-9])[A-Z]) (?=\d)")
 # Groups of four (the way IBANs and card numbers are written) and an IBAN's head, wherever they are in the
 # request: read in order as one line, a value split across messages, parts or a tool call and its result
 # is whole again.
 FOUR_GROUPS = regex.compile(r"(?<![A-Z0-9])(?:[A-Z]{2} ?\d{2}(?= [A-Z0-9]{4}(?![A-Z0-9]))|\d{4}(?![A-Z0-9]))")
-# Digits said or written as words, one by one (how people dictate numbers, and how speech is transcribed),
-# in English, Spanish, German, French and Italian.
-DIGIT_WORDS = {
-    word: str(digit) for digit, words in enumerate((
-        "zero oh cero null zéro", "one uno una eins un une", "two dos zwei zwo deux due", "three tres drei trois tre",
-        "four cuatro vier quatre quattro", "five cinco fünf cinq cinque", "six seis sechs sei",
-        "seven siete sieben sept sette", "eight ocho acht huit otto", "nine nueve neun neuf nove"))
-    for word in words.split()
-}
-DIGIT_WORD = regex.compile(r"\b(?:" + "|".join(sorted(DIGIT_WORDS, key=len, reverse=True)) + r")\b", regex.IGNORECASE)
-DICTATED = regex.compile(r"(?<=\b\d)[\s,.\-]+(?=\d\b)")  # "6 1 2, 3 4 5" -> "612345"
 SPELLED_LETTERS = regex.compile(r"\b([A-Za-z]) ([A-Za-z]) (?=\d)")  # "E S 9 1" -> "ES 9 1"
 # An e-mail address written out: "ana at example dot org", "ana [at] example [dot] org", "ana(at)example.org".
 # Found from its "at" (linear: the name before it and the domain after it are bounded).
 SPELLED_AT = regex.compile(r"\s*[\[({<]\s*(?:at|arroba|chez|bei|chiocciola|@)\s*[\])}>]\s*|"
                            r"\s+(?:at|arroba|chez|bei|chiocciola)\s+", regex.IGNORECASE)
 _DOT = r"(?:\s*[\[({<]\s*(?:dot|punto|point|punkt|\.)\s*[\])}>]\s*|\s+(?:dot|punto|point|punkt)\s+|\.)"
-SPELLED_DOMAIN = regex.compile(rf"[\w\-]{{1,63}}(?:{_DOT}[\w\-]{{1,63}}){{0,5}}?{_DOT}[^\W\d_]{{2,24}}\b",
-                               regex.IGNORECASE)
+# Ending in a country code or a common generic top-level domain ("at three point five" is no address).
+_TLD = r"(?:[^\W\d_]{2}|com|org|net|edu|gov|mil|int|info|biz|name|pro|mobi|app|dev|io|ai|cloud|online|site|tech|" \
+       r"email|mail|shop|store|xyz|eus|cat|gal|swiss|berlin|paris|madrid|barcelona|koeln|wien|amsterdam|london)"
+SPELLED_DOMAIN = regex.compile(rf"[\w\-]{{1,63}}(?:{_DOT}[\w\-]{{1,63}}){{0,5}}?{_DOT}{_TLD}\b", regex.IGNORECASE)
 LOCAL_PART = regex.compile(r"[\w.+\-]{1,64}$")
 EMAIL_LIKE = regex.compile(r"(?<!\S)\S+@\S+")
 CODE = regex.compile(r"[A-Za-z]\d|\d[A-Za-z]")
-BASE64_RUN = regex.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
-HEX_RUN = regex.compile(r"(?:[0-9A-Fa-f]{2}[\s:]?){8,}")
-MAX_DECODED_BYTES = 1_000_000
+BLOB = re.compile(r"(?<![\w+/=-])[\w+/=-]{40,}")  # the standard library's engine: quicker on these two
+# Characters spaced out one by one ("a n a . g a r c i a @ e x a m p l e . o r g", "X 1 2 3"): read closed up.
+SPACED_OUT = re.compile(r"(?<!\S)(?:\S[ \u00a0]){5,}\S(?!\S)")
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,9 +99,15 @@ def folding() -> dict[int, str]:
     return table
 
 
+def _unescaped(match: regex.Match) -> str:
+    if match.group(1):  # a surrogate pair: the one character it encodes
+        return chr(0x10000 + ((int(match.group(1), 16) - 0xD800) << 10) + int(match.group(2), 16) - 0xDC00)
+    return chr(int(match.group(3) or match.group(4), 16))
+
+
 def _undo_escapes(text: str) -> str:
     if "\\" in text:
-        text = ESCAPED.sub(lambda match: chr(int(match.group(1) or match.group(2), 16)), text)
+        text = ESCAPED_PUNCTUATION.sub("", ESCAPED.sub(_unescaped, text))
     if "&" in text:
         text = html.unescape(text)
     if "%" in text:
@@ -123,62 +131,6 @@ def without_marks(text: str) -> str:
     return INVISIBLE.sub("", unicodedata.normalize("NFKD", text))
 
 
-def _printable(raw: bytes) -> str | None:
-    try:
-        decoded = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if decoded and sum(char.isprintable() or char.isspace() for char in decoded) >= 0.95 * len(decoded):
-        return decoded
-    return None
-
-
-class _Budget:
-    def __init__(self) -> None:
-        self.left = MAX_DECODED_BYTES
-
-    def spend(self, count: int) -> None:
-        self.left -= count
-        if self.left < 0:
-            raise ScanTimeout("more encoded text than the decode budget (treated as unscanned)")
-
-
-def decoded(text: str, budget: _Budget | None = None, depth: int = 0) -> list[str]:
-    """Texts hidden as base64 or hex in `text`, and in those (printable UTF-8 only: file bytes decode to
-    nothing useful). ScanTimeout when the budget runs out before every run is decoded."""
-    budget = budget or _Budget()
-    found: list[str] = []
-    if depth >= MAX_ROUNDS:
-        return found
-    for match in HEX_RUN.finditer(text):
-        budget.spend(len(match.group(0)) // 2)
-        plain = _printable(bytes.fromhex(regex.sub(r"[\s:]", "", match.group(0))[:len(match.group(0)) // 2 * 2]))
-        if plain:
-            found += [plain, *decoded(plain, budget, depth + 1)]
-    for match in BASE64_RUN.finditer(text):
-        run = match.group(0)
-        for decode in (base64.b64decode, base64.urlsafe_b64decode):
-            try:
-                raw = decode(run + "=" * (-len(run) % 4))
-            except (binascii.Error, ValueError):
-                continue
-            budget.spend(len(raw))
-            plain = _printable(raw)
-            if plain:
-                found += [plain, *decoded(plain, budget, depth + 1)]
-                break
-    return found
-
-
-def spoken_digits(text: str) -> str | None:
-    """`text` with digits said as words turned into digits ("nine one two one" -> "9121"), or None when
-    it does not dictate a number (fewer than four such words)."""
-    if len(DIGIT_WORD.findall(text[:1_000_000])) < 4:
-        return None
-    digits = DIGIT_WORD.sub(lambda match: DIGIT_WORDS[match.group(0).lower()], text)
-    return DICTATED.sub("", SPELLED_LETTERS.sub(r"\1\2", digits))
-
-
 def spelled_emails(text: str) -> str | None:
     """The e-mail addresses written out in `text` ("ana at example dot org"), as addresses, or None."""
     found = []
@@ -188,6 +140,31 @@ def spelled_emails(text: str) -> str | None:
         if local and domain and regex.search(r"[^\W\d_]", local.group(0)):
             found.append(local.group(0) + "@" + regex.sub(_DOT, ".", domain.group(0), flags=regex.IGNORECASE))
     return " ".join(found) or None
+
+
+def _blob(match: re.Match) -> str:
+    run = match.group(0)
+    return " ¦ " if regex.search(r"[a-z]", run) and regex.search(r"[A-Z]", run) else run
+
+
+def without_blobs(text: str) -> str:
+    """`text` without its encoded blobs (long runs of base64's characters in both cases): read decoded,
+    never for codes, where their upper-cased letters and digits would pass any checksum by chance."""
+    return BLOB.sub(_blob, text)
+
+
+def closed_up(text: str) -> str | None:
+    """`text` with characters spaced out one by one closed up, where they spell an e-mail address or a
+    code (letters and digits), or None."""
+    runs = [match for match in SPACED_OUT.finditer(text)
+            if "@" in match.group(0) or (CODE.search(match.group(0).replace(" ", "")) is not None)]
+    if not runs:
+        return None
+    pieces, written = [], 0
+    for match in runs:
+        pieces += [text[written:match.start()], regex.sub(r"[ \u00a0]", "", match.group(0))]
+        written = match.end()
+    return "".join(pieces) + text[written:]
 
 
 def disguised(text: str) -> str | None:
@@ -231,11 +208,16 @@ def _number_readings(text: str) -> tuple[str, str]:
 def readings(texts: Iterable[str]) -> Readings:
     joined = " \n ".join(normalise(text) for text in texts if text)
     full = [joined, *(normalise(text) for text in decoded(joined))]
-    full += [extra for reading in list(full) for extra in (spoken_digits(reading), spelled_emails(reading)) if extra]
-    numbers = " | ".join(reading[max(0, found.start() - CONTEXT):found.end() + CONTEXT]
-                         for reading in full for found in DIGIT_CLUSTER.finditer(reading))
+    full += [extra for reading in list(full) for extra in (dictated(reading), closed_up(reading)) if extra]
+    full += [extra for reading in list(full) for extra in (spelled_emails(reading),) if extra]
+    heard = heard_ibans(full)
+    if heard:
+        full.append(heard)
+    plain = [without_blobs(reading) for reading in full]
+    numbers = DIGIT_DASH.sub("-", " | ".join(reading[max(0, found.start() - CONTEXT):found.end() + CONTEXT]
+                                             for reading in plain for found in DIGIT_CLUSTER.finditer(reading)))
     spaced, joined_groups = _number_readings(numbers)
     groups = " ".join(match.group(0) for match in FOUR_GROUPS.finditer(spaced))
-    hidden = disguised(" \n ".join(full))
+    hidden = disguised(" \n ".join(plain))
     return Readings([*full, *([hidden] if hidden else [])], [numbers, spaced, joined_groups, groups],
                     list(_number_readings(hidden)) if hidden else [])

@@ -3,9 +3,10 @@
 Text: each detected value becomes a typed placeholder (`[IBAN_1]`, `[EMAIL_2]`; the same value gets
 the same placeholder) in every field that leaves; the answer gets the values back before the client
 sees it. Images: OCR lines holding a value are blacked out and the image re-encoded (metadata gone).
-PDFs: rasterised locally with the same blackout, so no text layer leaves. When redaction cannot be
-certain (a value still readable afterwards, pages past the OCR cap, an unreadable file), the caller
-falls back to escalation: the original is never sent.
+PDFs: rasterised locally with the same blackout, so no text layer leaves. Audio and video
+(`attachments/audio_redaction.py`, `video_redaction.py`): spoken values silenced, values on screen
+blacked out. When redaction cannot be certain (a value still readable afterwards, pages past the OCR
+cap, an unreadable file), the caller falls back to escalation: the original is never sent.
 
 The vault (placeholder -> value) lives in this process's memory only, keyed by a random id carried on
 the request, and is dropped when the request ends. It is never logged.
@@ -24,9 +25,12 @@ from plugins.attachments import reading
 from plugins.platform.settings import gateway_settings
 from plugins.policy import detect, outgoing, sensitive
 
-PLACEHOLDER = re.compile(r"\[([A-Z]+)_(\d+)\]")
+PLACEHOLDER = re.compile(r"\[([A-Z]+(?:_[A-Z]+)*)_(\d+)\]")  # [IBAN_1], [NATIONAL_ID_2]
 LABELS = {"email": "EMAIL", "iban": "IBAN", "es_dni": "DNI", "es_nie": "NIE", "us_ssn": "SSN", "keyword": "KEYWORD",
-          "credit_card": "CARD", "phone": "PHONE", "person": "NAME", "address": "ADDRESS"}
+          "credit_card": "CARD", "phone": "PHONE", "person": "NAME", "address": "ADDRESS",
+          "spoken_number": "NUMBER", "national_id": "NATIONAL_ID", "tax_id": "TAX_ID", "health_id": "HEALTH_ID",
+          "bank_account": "ACCOUNT", "passport": "PASSPORT", "driving_licence": "LICENCE",
+          "secret": "SECRET", "ip_address": "IP", "mac_address": "MAC", "crypto_address": "CRYPTO"}
 MAX_PLACEHOLDER = 24  # characters a placeholder can span (streaming holds back at most this many)
 
 
@@ -46,7 +50,8 @@ class Vault:
     originals: dict[str, str] = field(default_factory=dict)  # placeholder -> value
     counts: Counter = field(default_factory=Counter)  # type -> placeholders made
     taken: set[str] = field(default_factory=set)  # placeholder-like strings already in the request
-    boxes: list[dict] = field(default_factory=list)  # image/page regions blacked out (explain)
+    boxes: list[dict] = field(default_factory=list)  # image/page/frame regions blacked out (explain)
+    silenced: list[dict] = field(default_factory=list)  # audio stretches silenced: where, start, end, kinds
 
     def placeholder(self, kind: str, value: str) -> str:
         if value in self.values:
@@ -98,13 +103,18 @@ def _walk(value: Any, vault: Vault, skip: frozenset[int]) -> Any:
     return value
 
 
+def typed_placeholders(data: dict[str, Any], names: list[str], skip: frozenset[int]) -> set[str]:
+    """Placeholder-like strings the client itself wrote in the fields `names`: never handed out."""
+    fields = {name: data[name] for name in names if name in data and name not in outgoing.NOT_SENT}
+    return {match.group(0) for text in outgoing.sent_texts(fields, skip) for match in PLACEHOLDER.finditer(text)}
+
+
 def redact_fields(data: dict[str, Any], names: list[str], skip: frozenset[int], vault: Vault,
                   deadline: float | None = None) -> None:
     """Every field in `names` (all the request sends), then the whole request read again: a value still
     found in any spelling (split across parts, escaped, encoded) makes redaction uncertain."""
     fields = {name: data[name] for name in names if name in data and name not in outgoing.NOT_SENT}
-    typed = outgoing.sent_texts(fields, skip)
-    vault.taken |= {match.group(0) for text in typed for match in PLACEHOLDER.finditer(text)}
+    vault.taken |= typed_placeholders(data, names, skip)
     for name in fields:
         data[name] = _walk(data[name], vault, skip)
     try:
@@ -116,7 +126,7 @@ def redact_fields(data: dict[str, Any], names: list[str], skip: frozenset[int], 
         raise RedactionUncertain("a value is still readable after redaction")
 
 
-def _black_out(image: Any, vault: Vault, where: str) -> Any:
+def black_out(image: Any, vault: Vault, where: str) -> Any:
     """The image with every OCR line that holds a value filled black, and every QR code or barcode whose
     payload holds one or could not be decoded; RedactionUncertain if anything is still readable after that
     (read as the scan reads: both OCR passes, both reading orders, the codes)."""
@@ -151,7 +161,7 @@ def redact_image(data: bytes, vault: Vault) -> bytes:
     """A PNG of the image with the values blacked out (no metadata carried over)."""
     from plugins.attachments import media
 
-    image = _black_out(media.open_image(data), vault, "image")
+    image = black_out(media.open_image(data), vault, "image")
     output = io.BytesIO()
     image.save(output, format="PNG")
     return output.getvalue()
@@ -168,7 +178,7 @@ def redact_pdf(data: bytes, vault: Vault) -> bytes:
     try:
         if len(document) > int(settings["ocr_max_pages"]):
             raise RedactionUncertain("more pages than gateway.escalation.ocr_max_pages")
-        pages = [_black_out(media.render_page(page, 2.0, int(settings["ocr_max_side"])), vault, f"page {number}")
+        pages = [black_out(media.render_page(page, 2.0, int(settings["ocr_max_side"])), vault, f"page {number}")
                  for number, page in enumerate(document, start=1)]
     finally:
         document.close()

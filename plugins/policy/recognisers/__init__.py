@@ -33,14 +33,32 @@ class Recogniser(Protocol):
 @functools.lru_cache(maxsize=1)
 def configured() -> tuple[Recogniser, ...]:
     """The recognisers `gateway.escalation` turns on, in the order their kinds are reported."""
-    from plugins.policy.recognisers import addresses, cards, ids, names, patterns, phones
+    from plugins.policy.recognisers import (
+        addresses,
+        cards,
+        ids,
+        names,
+        national_ids,
+        network,
+        patterns,
+        phones,
+        secrets,
+        spoken_numbers,
+        wallets,
+    )
 
     settings = gateway_settings("escalation")
     built_in: dict[str, Recogniser] = {
-        "email": patterns.EMAIL, "us_ssn": patterns.litellm("us_ssn"), "iban": ids.IBAN,
+        "email": patterns.EMAIL, "us_ssn": national_ids.US_SSN, "iban": ids.IBAN,
         "es_dni": ids.ES_DNI, "es_nie": ids.ES_NIE, "credit_card": cards.CARDS,
         "phone": phones.Phones(tuple(settings["phone_regions"] or ())),
         "person": names.PERSON, "address": addresses.ADDRESS,
+        "spoken_number": spoken_numbers.SPOKEN_NUMBERS,
+        "national_id": national_ids.NATIONAL_ID, "tax_id": national_ids.TAX_ID, "health_id": national_ids.HEALTH_ID,
+        "bank_account": national_ids.BANK_ACCOUNT, "passport": national_ids.PASSPORT,
+        "driving_licence": national_ids.DRIVING_LICENCE,
+        "secret": secrets.SECRETS, "crypto_address": wallets.CRYPTO,
+        "ip_address": network.IP_ADDRESS, "mac_address": network.MAC_ADDRESS,  # off unless listed in kinds
     }
     kinds = settings["kinds"] or []
     unknown = [kind for kind in kinds if kind not in built_in]

@@ -4,7 +4,11 @@ A street type word alone ("Plaza Mayor", "Park") or a city alone is not an addre
 (or a flat / postcode) is what makes it one. Street types: USPS Publication 28 suffixes and British
 ones (number first: "268 Cooper Crest", "Flat 4, Lynda Meadows"); Spanish and Italian types (type
 first, number after: "Glorieta Feliciano Ureña 65", "Vicolo Tarchetti, 49"); French ("5, avenue
-Samson", "rue de Maury 7"); German compounds ("Drubinstraße 47-26", "Andrej-Seip-Weg 6").
+Samson", "rue de Maury 7"); German and Dutch compounds ("Drubinstraße 47-26", "Keizersgracht 123") and
+types written apart ("Paretzer Straße 365"), streets named with a preposition ("An der Heide 1171");
+Catalan, Galician, Portuguese and Basque types ("Carrer de Mallorca, 401", "Rúa do Vilar, 35", "Kale
+Nagusia 14"). Types that mean nothing but a street are read in any case, so lower-case chat ("ok apunta
+calle sorolla, 459") is read too; ambiguous ones ("via", "place", "route") need a capitalised name.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import regex
 
 from plugins.policy.deadline import finditer
 
-CAP = r"\p{Lu}[\p{L}'’.-]*"  # a capitalised word of a street name
+CAP = r"\p{Lu}[\p{L}'’.-]{0,40}"  # a capitalised word of a street name
 NUMBER = r"\d{1,5}(?:\s?[A-Za-z](?![\p{L}]))?(?:\s?[-/]\s?\d{1,5}[A-Za-z]?)?"  # 12, 12a, 47-26, 49/98
 # USPS Publication 28 street suffixes (common and abbreviated forms) and British street types.
 USPS = ("Alley|Allee|Aly|Annex|Arcade|Avenue|Ave|Av|Bayou|Beach|Bend|Bluffs?|Bottom|Boulevard|Blvd|Branch|Bridge|"
@@ -31,13 +35,30 @@ USPS = ("Alley|Allee|Aly|Annex|Arcade|Avenue|Ave|Av|Bayou|Beach|Bend|Bluffs?|Bot
         "Shores?|Skyway|Springs?|Spurs?|Squares?|Sq|Station|Stravenue|Stream|Streets?|St|Summit|Terrace|Ter|"
         "Throughway|Trace|Track|Trafficway|Trail|Trailer|Tunnel|Turnpike|Underpass|Unions?|Valleys?|Viaduct|Views?|"
         "Villages?|Ville|Vista|Walks?|Wall|Way|Ways|Wells?|Wharf|Wynd|Yard")
-ROMANCE = ("Calle|C/|C\\.|Avda\\.?|Avenida|Glorieta|Paseo|Plaza|Pza\\.?|Camino|Ronda|Rambla|Cañada|Pasaje|Pasadizo|"
+ROMANCE = ("Calle|C/|C\\.|Avda\\.?|Av\\.?|Avenida|Carrer|Avinguda|Passeig|Plaça|Travessera|Rúa|Rua|Travessa|Praça|"
+           "Estrada|Avenue|Venelle|Ruelle|Kalea|Etorbidea|Plaza|Gran\\s+Vía|Gran\\s+Via|Ronda|Calçada|Beco|Alameda|Glorieta|Paseo|Plaza|Pza\\.?|Camino|Ronda|Rambla|Cañada|Pasaje|Pasadizo|"
            "Callejón|Alameda|Acceso|Cuesta|Urbanización|Urb\\.|Travesía|Carretera|Ctra\\.|Vial|Via|Vía|Viale|"
            "Piazza|Piazzale|Corso|Largo|Vicolo|Strada|Borgo|Contrada|Rotonda|Stretto|Canale|Incrocio|Lungomare|"
            "Salita|Traversa|Rue|Avenue|Boulevard|Bd|Chemin|Impasse|Place|Allée|Quai|Route|Cours|Passage|Square|"
            "Sentier|Voie")
-FRENCH = "rue|avenue|av\\.|boulevard|bd|chemin|impasse|place|allée|quai|route|cours|passage|square|sentier|voie"
-GERMAN = "straße|strasse|str\\.|weg|platz|allee|ring|gasse|damm|ufer|chaussee|steig|pfad|markt|stieg|zeile|hof"
+FRENCH = ("rue|avenue|av\\.|boulevard|bd|chemin|impasse|place|allée|allee|quai|route|cours|passage|square|sentier|"
+          "voie|venelle|ruelle|rond-point|esplanade|promenade|faubourg|cité|villa|hameau|lieu-dit|montée|parvis")
+GERMAN = ("straße|strasse|str\\.|weg|platz|allee|ring|gasse|damm|ufer|chaussee|steig|pfad|markt|stieg|zeile|hof|"
+          "straat|laan|plein|gracht|kade|singel|dijk|steeg|dreef|hof|park|weg")  # German and Dutch compounds
+ANY = r"[\p{L}][\p{L}'’.-]{0,40}"  # a word of a street name in any case (chat, transcripts)
+LOWER = r"\p{Ll}[\p{L}'’.-]{0,40}"  # words bounded: a 1 MB "a.a.a..." is read in linear time
+# Street types that mean nothing else, in any case (es, ca, gl, pt, eu, it, fr).
+UNAMBIGUOUS = ("calle|c/|avda|avenida|av|carrer|avinguda|passeig|plaça|travessera|rúa|rua|travessa|praça|paseo|"
+               "glorieta|rambla|carretera|ctra|urbanización|urb|callejón|kalea|kale|etorbidea|viale|piazza|piazzale|"
+               "vicolo|lungomare|rue|allée|boulevard|impasse|venelle|ruelle|calçada|estrada|gran\\s+v[ií]a")
+ENGLISH = "street|road|avenue|lane|drive|boulevard|crescent|terrace|close|gardens|square|grove|mews|parkway|st\\.|rd\\."
+APART = "straße|strasse|str\\.|allee|weg|platz|ring|gasse|damm|chaussee|ufer|kalea|etorbidea|straat|laan|plein|kade"
+COMPOUND = "straße|strasse|straat|gracht|gasse|allee|laan|plein|kade|singel|dijk"
+MONTHS = ("jan\\w*|feb\\w*|mar\\w*|apr\\w*|may|mai|mayo|maggio|jun\\w*|jul\\w*|aug\\w*|ag[oô]\\w*|sep\\w*|o[ck]t\\w*|"
+          "nov\\w*|de[cz]\\w*|dic\\w*|ene\\w*|abr\\w*|avr\\w*|juin|juil\\w*|janv\\w*|févr\\w*|gen\\w*|giu\\w*|lug\\w*|"
+          "set\\w*|ott\\w*|märz|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|wochenende|morgen|abend")
+PREPOSITION = (r"(?:(?i:an\s+der|an\s+den|am|auf\s+der|auf\s+dem|unter\s+den|hinter\s+der|vor\s+dem|op\s+de|"
+               r"aan\s+de)|In\s+der|In\s+den|Im|Zum|Zur|Beim)")  # "in der", "im": running prose, any case")
 OF = r"(?:(?:de|del|de\s+la|de\s+los|de\s+las|dei|degli|della|delle|di|da|du|des|de\s+l'|d'|l')\s*)"  # \s+: VERBOSE
 
 ADDRESS_PATTERN = regex.compile(rf"""
@@ -57,6 +78,20 @@ ADDRESS_PATTERN = regex.compile(rf"""
       \p{{Lu}}[\p{{L}}-]*(?i:{GERMAN})\s+{NUMBER}(?![\d.,:]\d)
     | # Street name then type: "Jones Light 17"? (English type after name, number after: British style)
       (?:{CAP}\s+){{1,3}}(?:Street|Road|Lane|Avenue|Drive|Close|Crescent|Way)\s+\d{{1,4}}(?![\d.,:]\d)
+    | # any case, a type that is only ever a street, then its name and number: "calle sorolla, 459",
+      # "rúa da cantareliña, 573", "Av de los Reyes Católicos, 44", "kale nagusia 14"
+      (?i:{UNAMBIGUOUS})\.?\s+{OF}?{ANY}(?:\s+(?:{OF})?{ANY}){{0,4}},?\s+(?:n[º°o.]\s*)?{NUMBER}(?![\d.,]\d)
+    | # any case, number first, then such a type: "657 Allée Lamartine", "971 venelle du tir", "10 downing street"
+      \d{{1,4}}(?:\s?(?:bis|ter))?,?\s+(?i:{FRENCH})\s+{OF}?{ANY}(?:\s+(?:{OF})?{ANY}){{0,3}}
+    | \d{{1,5}}[A-Za-z]?,?\s+(?:{ANY}\s+){{1,3}}(?i:{ENGLISH})(?![\p{{L}}])
+    | # name, then a type written apart: "Paretzer Straße 365", "Berliner Allee 12", "Nagusia kalea 14"
+      (?:{CAP}\s+){{1,2}}(?i:{APART})\s+{NUMBER}(?![\d.,:]\d)
+    | (?:{LOWER}\s+){{1,2}}(?:straße|strasse|allee|kalea|etorbidea|straat)\s+{NUMBER}(?![\d.,:]\d)
+    | # German and Dutch streets named with a preposition: "An der Heide 1171", "Unter den Linden 77"
+      {PREPOSITION}\s+(?!(?i:{MONTHS})\b)(?!\p{{L}}*(?i:{COMPOUND})\b){ANY}(?:[ -]{ANY})?
+        \s+(?!(?:19|20)\d\d(?!\d)){NUMBER}(?![\d.,:]\d)
+    | # compounds in any case: "keizersgracht 123", "friedrichstraße 43"
+      \p{{L}}[\p{{L}}-]*(?i:{COMPOUND})\s+{NUMBER}(?![\d.,:]\d)
     )""", regex.V1 | regex.VERBOSE)
 # English -ring words are not German streets ("Spring 2025", "Monitoring 3").
 NOT_GERMAN_STREET = regex.compile(r"(?i)(?:[aeiouy]ring|spring|string|offering)\s")

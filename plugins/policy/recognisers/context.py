@@ -19,6 +19,22 @@ REFERENCE_WORDS = regex.compile(
 )
 
 
+# Words that introduce an identity, tax, health or account number (recognisers/national_ids.py, accounts.py):
+# the number after them is that, not a phone.
+IDENTITY_WORDS = regex.compile(
+    r"\b(?:bsn|burgerservice\s?nummer|nif|nie|nir|nipc|contribuinte|nhs|aba|routing|pesel|steuer[\s-]?id\w*|idnr|"
+    r"identifikationsnummer|ssn|itin|tin|iva|vat|tva|btw|ust[\s-]?idnr|passport|pasaporte|passeport|passaporto|"
+    r"reisepass|licen[cs]e|carnet|f[üu]hrerschein|codice\s?fiscale|national\s?insurance|ni\s?number|"
+    r"social\s?security|seguridad\s?social|s[ée]curit[ée]\s?sociale|nss|naf|account|cuenta|konto|compte|conto|"
+    r"ccc|iban|dni|cpf|id\s?number|identity)\b",
+    regex.IGNORECASE,
+)
+
+
+def introduced_as_identity(before: str) -> bool:
+    return IDENTITY_WORDS.search(before[-40:]) is not None
+
+
 def introduced_as_phone(before: str) -> bool:
     return PHONE_WORDS.search(before[-30:]) is not None
 

@@ -1,62 +1,52 @@
-"""Person names: a title and a capitalised name ("Mrs Coles", "Dott. Viviani"), or a given name from an
-independent dictionary (`given_names.py`) followed by one to three capitalised surnames ("Gala
-Torrecilla Carpio", "Ricardo del Manjón", "Gundel Niemeier-Wagner").
+"""Person names of every origin, however they are written: weighed token by token against a ranked list
+of first and last names of 105 countries (`name_lists.py`), with the words around them as context.
 
-Two tokens at least, so a city ("Paris") or a given name alone is not a person; a run followed by a
-company form ("Martin Dupont SARL") or led by a place word ("East Jasmine", "Lake Jennifer") is not a
-person either. Chosen over the small spaCy NER pipelines by measurement (docs/PRIVACY.md: recall,
-false alarms on clean prose, speed). Capitalisation is the signal: an all-lower-case transcript is not
-read for names.
+A person is:
+- a title and a name ("Mrs Coles", "Dott. Viviani", "Herr Dr. Müller");
+- a first name and up to three more names, particles between ("Priya Sharma", "Gala Torrecilla Carpio",
+  "Ricardo del Manjón"), in title case or capitals, or a surname then a first name ("Zhang Wei",
+  "Sharma, Priya", "GARCÍA LÓPEZ, LAURA");
+- in lower case (chat, transcripts), a first and a last name that are not ordinary words ("maria lopez"),
+  or after a cue that introduces a person ("talk to kenny pena", "soy ana ruiz");
+- a first name alone right after a cue that only a person follows ("Hi Priya", "soy Ionuț", "ich bin
+  Jörg", "Regards, Andrei").
+
+A name that is also an ordinary word ("Will", "Grace", "Price", "Water") needs more: a following surname
+that is not one, so "Will Price" or a Whisper transcript's "Vendor Price" is not a person while "Will
+Smith" is. A run followed by a company form ("Martin Dupont SARL") or led by a place word ("Lake
+Jennifer", "San Marco") is not a person either. Chosen over the small spaCy NER pipelines by measurement
+(docs/PRIVACY.md: recall, false alarms on clean prose, speed).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import regex
 
 from plugins.policy.deadline import ScanTimeout, finditer, remaining
-from plugins.policy.recognisers.given_names import GivenNamesUnavailable, fold, given_names
+from plugins.policy.recognisers.name_lists import NameInfo, NameListUnavailable, fold, lookup, name_list
 
-TITLES = (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Herr|Frau|Fr|Hr|Dipl\.-Ing|Ing|Mme|Mlle|Mmes|Me|"
-          r"Monsieur|Madame|Mademoiselle|Sr|Sra|Srta|Señor|Señora|Señorita|Doña|Dña|Dott|Dott\.ssa|Dr\.ssa|"
-          r"Sig|Sig\.ra|Sig\.na|Signor|Signora|Signorina|Avv|Arch|Geom|Rag|Univ\.Prof")
-NAME = r"\p{Lu}[\p{L}'’]*\p{Ll}(?:-\p{Lu}[\p{L}'’]*\p{Ll})*"
-PARTICLE = (r"(?:de|del|de la|de los|de las|di|da|dal|dalla|della|dos|das|du|des|van|van der|van den|von|"
-            r"von der|zu|le|la|y|i|ter|ten|mac|bin)")
-TOKEN = rf"(?:(?P<title>(?:{TITLES})\.?)|{NAME})"
-# A capitalised run: titles and names, particles between ("Ricardo del Manjón").
-RUN = regex.compile(rf"(?<![\p{{L}}\d.'’-]){TOKEN}(?:\s+(?:{PARTICLE}\s+)?{TOKEN})*(?![\p{{L}}\d])", regex.V1)
-WORD = regex.compile(rf"(?P<title>(?<![\p{{L}}.])(?:{TITLES})\.?(?!\p{{L}}))|{NAME}", regex.V1)
-COMPANY_AFTER = regex.compile(
-    r"\s*(?:,\s*)?(?:&|S\.\s?[A-Z][A-Za-z.]*|GmbH|AG|KG|OHG|GbR|e\.\s?V\.|SE|SA|S\.A\.|SL|S\.L\.|SAS|SARL|SNC|S\.p\.A\.|SpA|SPA|s\.r\.l\.|"
-    r"srl|S\.r\.l\.|Srl|SRL|KGaA|Stiftung|Inc|LLC|Ltd|PLC|plc|LLP|Corp|Co\b|Group|Gruppe|Holding|Partners|e\s+figli|et\s+Fils|"
-    r"Hermanos|und\s+Söhne|and\s+Sons|Bank|Hotel|University|Universität|Università|Universidad|Street|Road|Avenue|"
-    r"Station|Airport|Park|Square)\b")
-PLACE_BEFORE = regex.compile(r"(?:East|West|North|South|New|Old|Lake|Port|Fort|Mount|Saint|St\.|San|Santa|Santo|"
-                             r"Sankt|Bad|Villa|Villafranca|Castel|Borgo|Monte|Mont|Le|La|Los|Las|El|Via|Viale|"
-                             r"Piazza|Calle|Plaza|Avenida|Paseo|Rue|Place|Cañada|Rambla|Camino|Glorieta|Ronda|"
-                             r"Pasaje|Vicolo|Strada|Corso|Largo|Contrada|Rotonda|Stretto|Canale|Incrocio|Callejón|"
-                             r"Alameda|Acceso|Cuesta|Pasadizo|Urbanización|Vial)\s+$")
-# Words that start a place or a story, not a person, though the dictionary lists them ("Santa Cruz",
-# "Valle Aurina", "Don Quixote"); as a surname they stay ("Pedro Villa").
-NOT_LEADS = frozenset(fold(word) for word in """
-san santa santo saint sankt madonna val valle monte mont port fort lake mount della dell dalla degli dei oma opa
-ab lido terme isola castello bosco ponte porto borgo villa bagni riva don
-""".split())
-MAX_NAMES = 4  # after a given name: up to three surnames (and a second given name: "Ana Sofía Sancho Gil")
-FULL_TITLES = frozenset("Herr Frau Miss Madame Monsieur Mademoiselle Signor Signora Signorina Señor Señora "
-                        "Señorita Doña Lady Sir Dame Lord".split())
-FROM_PLACE = regex.compile(r"(?<![\p{L}])(?:from|aus|nach|desde|in|im|en)\s+$")  # "shipped from Melle ..."
-# Capitalised words that are not surnames (sentence openers, months, days, weekdays, places, things).
+TITLES = frozenset(fold(title) for title in (
+    "Mr Mrs Ms Miss Mx Dr Prof Sir Dame Lady Lord Herr Frau Fr Hr Ing Mme Mlle Mmes Me Monsieur Madame "
+    "Mademoiselle Sr Sra Srta Señor Señora Señorita Doña Dña Dott Dott.ssa Dr.ssa Sig Sig.ra Sig.na Signor "
+    "Signora Signorina Avv Arch Geom Rag Mevrouw Mevr Dhr Heer Pan Pani Sn Sñr Sta Dª D.ª Lic Licda Ldo Lda "
+    "Eng Engº Dra").split())
+FULL_TITLES = frozenset(fold(title) for title in "Herr Frau Miss Madame Monsieur Mademoiselle Signor Signora "
+                        "Signorina Señor Señora Señorita Doña Lady Sir Dame Lord Mevrouw Heer Pan Pani".split())
+PARTICLES = frozenset("de del della dela di da dal dalla dos das do du des van der den von zu le la y i ter ten "
+                      "mac bin ben bint al el ibn abu ould ap af".split())
+# Capitalised words that are not names here (sentence openers, months, days, things), whatever the list says.
 NOT_NAMES = frozenset(fold(word) for word in """
 the a an and or of in on at to for from by with our your their this that these those we you they he she it
-i my me please thanks thank dear hello hi best regards kind yes no not is are was be will can may must
+i my me please thanks thank dear hello hi hey best regards kind yes no not is are was be can must
 el la los las un una y o de del en con por para su sus mi nuestro nuestra este esta estos estas hola gracias
 der die das ein eine und oder mit von zu im am für bei ihr ihre sie wir ich bitte danke hallo liebe lieber
 le les une et ou du des au aux pour par avec sur notre votre nos vos ce cette ces bonjour merci cher chère
-il lo gli i una e o di da per con su nostro nostra questo questa ciao grazie gentile caro cara
+il lo gli una e o di da per con su nostro nostra questo questa ciao grazie gentile caro cara
 january february march april may june july august september october november december
 enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
 januar februar märz juni juli oktober dezember janvier février mars avril mai juin juillet août septembre
@@ -66,45 +56,297 @@ montag dienstag mittwoch donnerstag freitag samstag sonntag lundi mardi mercredi
 lunedì martedì mercoledì giovedì venerdì sabato domenica
 street road avenue lane drive court place square park station airport hotel bank university group company
 office team order invoice total customer client account service support manager director
-ltd inc llc plc corp gmbh sarl spa srl sas group holding stiftung stazione bahnhof estación gare
-""".split())
+ltd inc llc plc corp gmbh sarl spa srl sas holding stiftung stazione bahnhof estación gare
+calle plaza avenida paseo carrer rua rue via viale piazza strada straße strasse platz weg
+zur zum beim vom ins none null true false self cls nan inf auf aus nach über unter vor hinter neben durch gegen
+ohne um wenn noch nur sehr auch schon dann
+""".split()) - {"april", "may", "june", "julio", "august", "avril", "mai"}  # also first names: the weights decide
+# Words that start a place or a story, not a person, though the list holds them ("Santa Cruz", "Don Quixote").
+NOT_LEADS = frozenset(fold(word) for word in """
+san santa santo saint sankt madonna val valle monte mont port fort lake mount della dell dalla degli dei oma opa
+ab lido terme isola castello bosco ponte porto borgo villa bagni riva east west north south new old don
+january february march september october november december
+""".split())  # April, June, August, Avril, Mai, Julio are first names too: the list's weights decide
+COMPANY_AFTER = regex.compile(
+    r"\s*(?:,\s*)?(?:&|S\.\s?[A-Z][A-Za-z.]*|GmbH|AG|KG|OHG|GbR|e\.\s?V\.|SE|SA|S\.A\.|SL|S\.L\.|SAS|SARL|SNC|S\.p\.A\.|SpA|SPA|s\.r\.l\.|"
+    r"srl|S\.r\.l\.|Srl|SRL|KGaA|Stiftung|Inc|LLC|Ltd|PLC|plc|LLP|Corp|Co\b|Group|Gruppe|Holding|Partners|e\s+figli|et\s+Fils|"
+    r"Hermanos|und\s+Söhne|and\s+Sons|Bank|Hotel|University|Universität|Università|Universidad|Street|Road|Avenue|"
+    r"Station|Airport|Park|Square)\b")
+PLACE_BEFORE = regex.compile(r"(?i:\b(?:East|West|North|South|New|Old|Lake|Port|Fort|Mount|Saint|St\.|San|Santa|Santo|"
+                             r"Sankt|Bad|Villa|Castel|Borgo|Monte|Mont|Via|Viale|Piazza|Calle|Plaza|Avenida|Paseo|Rue|"
+                             r"Place|Rambla|Camino|Ronda|Carrer|Rua|Rúa|Avinguda|Plaça|Passeig|Travessa|Praça|Largo|"
+                             r"Corso|Vicolo|Allée|Boulevard|Quai|Chemin|Impasse|Avda|Av|C/)\.?\s+(?:(?:de|del|de la|"
+                             r"di|da|du|des|dos|das|do|d')\s*)?$)")
+FROM_PLACE = regex.compile(r"(?<![\p{L}])(?:from|aus|nach|desde|in|im|en)\s+$")  # "shipped from Melle"
+# A cue that introduces a person: the name after it may be in lower case, or a first name alone.
+CUE = regex.compile(r"""(?ix)(?:^|(?<=[^\p{L}]))(?:
+    hi|hello|hey|dear|thanks|thank\s+you|cheers|regards|best|sincerely|yours|this\s+is|i\s*am|i'?m|my\s+name\s+is|
+    name|contact|attn|att|c/o|cc|from|to|with|ask|tell|call|ring|email|e-mail|text|ping|message|meet|met|
+    talk\s+to|speak\s+to|spoke\s+(?:to|with)|talked\s+(?:to|with)|according\s+to|signed|by|for|
+    hola|querid[oa]|estimad[oa]|gracias|saludos|atentamente|un\s+saludo|soy|me\s+llamo|mi\s+nombre\s+es|nombre|
+    de\s+parte\s+de|con|para|habla|llama|llamar|pregunta|dile|a\s+la\s+atención\s+de|
+    hallo|liebe|lieber|sehr\s+geehrte[rs]?|grüße|gruß|viele\s+grüße|ich\s+bin|mein\s+name\s+ist|mit|von|an|herrn?|
+    bonjour|salut|cher|chère|merci|cordialement|je\s+suis|je\s+m'appelle|avec|pour|de\s+la\s+part\s+de|
+    ciao|salve|gentile|car[oa]|grazie|saluti|cordiali\s+saluti|sono|mi\s+chiamo|chiedi|chiama|
+    olá|ola|obrigad[oa]|cumprimentos|sou|chamo-me|o\s+meu\s+nome\s+é|
+    hoi|beste|groeten|met\s+vriendelijke\s+groet|ik\s+ben|mijn\s+naam\s+is|
+    bon\s+dia|hola|salutacions|sóc|em\s+dic|kaixo|ni\s+naiz
+    )\s*[,:]?\s*$""")
+# Cues after which a first name alone is a person ("Hi Priya", "soy Ionuț", "Regards,\nAndrei").
+LONE_CUE = regex.compile(r"""(?ix)(?:^|(?<=[^\p{L}]))(?:
+    hi|hello|hey|dear|thanks|thank\s+you|cheers|regards|best\s+regards|kind\s+regards|sincerely|this\s+is|
+    i'?m|i\s+am|my\s+name\s+is|hola|querid[oa]|estimad[oa]|gracias|saludos|atentamente|soy|me\s+llamo|
+    hallo|liebe|lieber|grüße|gruß|ich\s+bin|bonjour|salut|cher|chère|cordialement|je\s+suis|je\s+m'appelle|
+    ciao|gentile|car[oa]|grazie|saluti|sono|mi\s+chiamo|olá|obrigad[oa]|sou|hoi|beste|groeten|ik\s+ben|
+    sóc|em\s+dic|kaixo
+    )\s*[,:!]?\s*$""")
+# Two letters at least (a single letter is an initial, never the name itself): a 1 MB "a.a.a." holds no word.
+WORD = regex.compile(r"(?<![\p{L}\p{M}\d_])\p{L}[\p{L}\p{M}'’]+(?:[-‐]\p{L}[\p{L}\p{M}'’]*)*\.?")
+# Between two words of one name: spaces (one line break at most), or a comma where a surname comes first.
+JOIN = regex.compile(r"[ \t\u00a0]+|[ \t]*\r?\n[ \t]*")
+COMMA = regex.compile(r"[,;\t]")  # a CSV row: "Laura,Gómez" (a list in prose has spaces: "Pascal, Perl")
+SURNAME_COMMA = regex.compile(r" ?[,;\t] ?")  # "Sharma, Priya"
+MONTHS = frozenset(fold(word) for word in """january february march april may june july august september october
+november december enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre januar
+februar märz juni juli oktober dezember janvier février mars avril mai juin juillet août septembre octobre
+novembre décembre gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre""".split())
+LIST_AFTER = regex.compile(r"\s*(?:,|and|y|e|und|et|&)\s+\p{Lu}")  # "Vaughn, Haney and Harrison": a firm
+ROMAN = regex.compile(r"[IVX]{1,4}")
+MAX_NAMES = 4
+COMMON = 4.0  # zipf at or above which a name is first an ordinary word ("will", "grace", "price")
+WORDLIKE = 3.0  # ... and at or above which a follower cannot vouch for such a lead
+FUNCTION_WORD = 6.5  # a word this common never leads a name ("Auf Mann"); "Will" (6.4) still may
+FOLLOWER_WORD = 3.5  # a word this common ends a name (unless it is among the commonest last names)
 
 
-def is_given_name(word: str) -> bool:
-    """A given name of the dictionary, or a compound of them ("Hans-Dieter", "Jens-Uwe")."""
-    names = given_names()
-    return fold(word) in names or all(fold(part) in names for part in word.split("-"))
+class Token(NamedTuple):
+    text: str
+    start: int
+    end: int
+    case: str  # "title", "upper", "lower" or "other"
+    info: NameInfo | None
+    key: str
+
+    @property
+    def first(self) -> bool:
+        return self.info is not None and self.info.first > 0 and self.key not in NOT_NAMES
+
+    @property
+    def known(self) -> bool:
+        return self.info is not None and self.key not in NOT_NAMES
+
+    @property
+    def word(self) -> float:
+        return self.info.word if self.info else 0.0
+
+    @property
+    def capitalised(self) -> bool:
+        return self.case in ("title", "upper")
 
 
-def people(text: str, run: regex.Match, deadline: float | None) -> Iterator[tuple[int, int]]:
-    """The names in one capitalised run: a title and a name, or a given name and up to three surnames.
-    Each word is looked at a bounded number of times: a long run costs linear time."""
-    words = list(WORD.finditer(text, run.start(), run.end()))
-    index = 0
-    while index < len(words):
-        if index % 256 == 0:
-            remaining(deadline)
-        word = words[index]
-        # "Frau." ends a sentence: a title written out in full takes no full stop.
-        titled = bool(word["title"]) and not (word[0].endswith(".") and word[0][:-1] in FULL_TITLES)
-        leads = titled or (is_given_name(word[0]) and fold(word[0]) not in NOT_NAMES | NOT_LEADS
-                           and not FROM_PLACE.search(text, max(0, word.start() - 8), word.start())
-                           and not PLACE_BEFORE.search(text, max(0, word.start() - 20), word.start()))
-        if not leads:
-            index += 1
-            continue
-        first = index + 1
-        while titled and first < min(len(words), index + 4) and words[first]["title"]:
-            first += 1  # "Herr Dr. Müller", "Univ.Prof. Dr."
-        last = first
-        while (last < min(len(words), first + MAX_NAMES) and not words[last]["title"]
-               and fold(words[last][0]) not in NOT_NAMES):
-            last += 1
-        if last > first and not (last == len(words) and COMPANY_AFTER.match(text, run.end())):
-            yield (word.start(), words[last - 1].end())
-            index = last
-        else:
-            index += 1
+INNER_CAPITAL = regex.compile(r"^(?:Mc|Mac|O['’]|D['’]|Di|De|Da|La|Le|Van|Fitz|St)?\p{Lu}[^\p{Lu}]*$")
+VOWEL = regex.compile(r"[aeiouyAEIOUY]|[\p{L}--\p{ASCII}]", regex.V1)  # any non-ASCII letter may be one
+
+
+def _case(text: str) -> str:
+    """"title" ("Laura", "McDonald", "Niemeier-Wagner"), "upper", "lower", or "other" ("SysRq", "TCP":
+    camel case, or no vowel at all, is not a name)."""
+    if text.islower():
+        return "lower"
+    letters = [char for char in text if char.isalpha()]
+    if not VOWEL.search(text):
+        return "other"
+    if all(char.isupper() for char in letters):
+        return "upper" if len(letters) > 1 else "title"
+    if letters[0].isupper():
+        parts = regex.split(r"[-‐]", text)
+        return "title" if all(INNER_CAPITAL.match(part) for part in parts) else "other"
+    return "lower" if all(char.islower() for char in letters) else "other"
+
+
+@functools.lru_cache(maxsize=65536)
+def _classify(word: str) -> tuple[str, str, NameInfo | None, str]:
+    """(the word as kept, its case, what the list says, its folded key): words repeat, so this is cached."""
+    text = word.rstrip(".")
+    key = fold(text)
+    info = lookup(text)
+    if info is None and "-" in text:  # "Hans-Dieter", "Niemeier-Wagner": its parts
+        parts = [lookup(part) for part in regex.split(r"[-‐]", text)]
+        if all(parts):
+            info = NameInfo(max(p.first for p in parts if p) if all(p and p.first for p in parts) else 0,
+                            max(p.last or p.first for p in parts if p), min(p.word for p in parts if p))
+    if info is None and len(key) >= 6 and text[:1].isupper():  # "Maryalice", "Annmarie": two first names run together
+        info = next((NameInfo(max(a.first, b.first), 0, 0.0) for a, b in (
+            (lookup(text[:cut]), lookup(text[cut:])) for cut in range(3, len(text) - 2))
+            if a and b and 0 < a.first <= 500 and 0 < b.first <= 500 and not a.word and not b.word), None)
+    return (word if key in TITLES else text), _case(text), info, key
+
+
+def _token(match: regex.Match) -> Token:
+    text, case, info, key = _classify(match[0])
+    return Token(text, match.start(), match.start() + len(text), case, info, key)
+
+
+class Scan:
+    """The words of one text and the person spans among them."""
+
+    def __init__(self, text: str, deadline: float | None) -> None:
+        self.text, self.deadline = text, deadline
+        self.words = [_token(match) for match in finditer(WORD, text, deadline)]
+
+    def joined(self, left: Token, right: Token, comma: regex.Pattern | None = None) -> bool:
+        gap = self.text[left.end:right.start]
+        return bool(JOIN.fullmatch(gap) or (comma and comma.fullmatch(gap)))
+
+    def before(self, token: Token, width: int = 40) -> str:
+        return self.text[max(0, token.start - width):token.start]
+
+    def cued(self, token: Token) -> bool:
+        return CUE.search(self.before(token)) is not None
+
+    def place_led(self, token: Token) -> bool:
+        before = self.before(token, 24)
+        return PLACE_BEFORE.search(before) is not None or (token.capitalised and FROM_PLACE.search(before) is not None)
+
+    def followers(self, index: int, capitalised: bool) -> int:
+        """How many words after `index` continue the name: same case family, names or unknown words that are
+        not ordinary words, particles between; a comma only before a listed last name ("Laura,Gómez")."""
+        count, position, last = 0, index + 1, index
+        while position < len(self.words) and count < MAX_NAMES - 1:
+            word = self.words[position]
+            surname = word.info is not None and 0 < word.info.last <= 1000
+            comma = COMMA if count == 0 and (surname or word.word < 2.5) else None
+            if not self.joined(self.words[position - 1], word, comma=comma):
+                break
+            if word.key in PARTICLES and word.case == "lower" and capitalised:
+                if position + 1 < len(self.words) and self.words[position + 1].case != "title":
+                    break  # "Si le DNS"
+                position += 1
+                continue
+            if word.key in TITLES or word.key in NOT_NAMES or word.key in MONTHS or word.case == "other" or (
+                    COMPANY_AFTER.match(self.text, self.words[position - 1].end) or ROMAN.fullmatch(word.text)):
+                break
+            if capitalised and not word.capitalised:
+                break
+            if not capitalised and (word.case != "lower" or not word.known):
+                break
+            if word.word >= FOLLOWER_WORD and not (surname and (capitalised or count == 0)):
+                break  # "Laura Meeting", "Chrome Developers", "maria tomorrow": an ordinary word ends the name
+            count, last, position = count + 1, position, position + 1
+        return last - index
+
+    def vouched(self, lead: Token, follower: Token) -> bool:
+        """A lead that is also an ordinary word ("Will", "Li") is a first name when a last name follows that is
+        not one ("Will Smith"), or, capitalised mid-sentence, when both are among the commonest names ("Li Na")."""
+        info = follower.info
+        if info is None or not info.last:
+            return False
+        if (0 < info.last <= 300 and follower.word < FOLLOWER_WORD) or follower.word < WORDLIKE:
+            return True
+        previous = self.words[self.words.index(lead) - 1] if self.words.index(lead) else None
+        return bool(lead.info and lead.info.first <= 100 and info.last <= 100 and lead.case == follower.case == "title"
+                    and (self.cued(lead) or previous is not None and previous.case == "lower"
+                         and self.joined(previous, lead)))
+
+    def span(self, first: int, last: int) -> tuple[int, int] | None:
+        """The words' span, unless a company form follows ("Martin Dupont SARL"), or, in capitals, the run of
+        capitals goes on either side ("THAI CHARACTER SARA AE")."""
+        end = self.words[last].end
+        if COMPANY_AFTER.match(self.text, end):
+            return None
+        if self.words[first].case == "upper" and any(
+                0 <= other < len(self.words) and self.words[other].case == "upper"
+                and self.joined(*sorted((self.words[other], self.words[first if other < first else last]),
+                                        key=lambda token: token.start)) for other in (first - 1, last + 1)):
+            return None
+        return self.words[first].start, end
+
+    def titled(self, index: int) -> tuple[int, int] | None:
+        """"Mrs Coles", "Herr Dr. Müller", "Sra. García"."""
+        word = self.words[index]
+        if word.key.rstrip(".") not in TITLES or (word.text.endswith(".") and word.key.rstrip(".") in FULL_TITLES):
+            return None
+        if not word.text[:1].isupper() or word.text.rstrip(".").isupper() and len(word.key) > 1 and not (
+                index + 1 < len(self.words) and self.words[index + 1].case == "upper"):
+            return None  # "MS Windows" is not "Ms Windows"
+        position = index + 1
+        while position < len(self.words) and self.words[position].key.rstrip(".") in TITLES and position < index + 4:
+            position += 1
+        if position >= len(self.words) or not self.joined(self.words[position - 1], self.words[position]):
+            return None
+        count = self.followers(position - 1, True)
+        target = self.words[position]
+        if target.word >= FOLLOWER_WORD and not (target.info and 0 < target.info.last <= 1000):
+            return None  # "Frau Milch"
+        if target.capitalised and target.key not in NOT_NAMES and target.case != "other":
+            return index, position - 1 + max(count, 1)
+        return None
+
+    def led_by_first_name(self, index: int) -> tuple[int, int] | None:
+        """"Priya Sharma", "Will Smith" (not "Will Price"), "kenny pena" after a cue."""
+        word = self.words[index]
+        if not word.first or word.key in NOT_LEADS or self.place_led(word):
+            return None
+        capitalised = word.capitalised
+        if not capitalised and word.case != "lower":
+            return None
+        count = self.followers(index, capitalised)
+        if count == 0:
+            return None
+        follower = self.words[index + 1] if self.words[index + 1].key not in PARTICLES else self.words[index + 2]
+        tail = [name for name in self.words[index + 1:index + count + 1] if name.key not in PARTICLES]
+        long_name = len(tail) >= 2 and all(name.word < WORDLIKE for name in tail)  # "Gala Torrecilla Carpio"
+        if word.word >= COMMON and not long_name and (
+                word.info is None or word.info.first > 1000 or word.word >= FUNCTION_WORD
+                or not self.vouched(word, follower)):
+            return None  # "Will Smith", not "Will Price" nor "Compañía Aparicio"
+        if not capitalised:  # lower case: a cue before it, or names that are not ordinary words
+            plain = word.word < 2.5 and follower.known and follower.word < 2.5 and word.info is not None \
+                and word.info.first <= 2000 and follower.info is not None and 0 < (follower.info.last or 99999) <= 3000
+            if not (self.cued(word) or plain) or word.word >= COMMON:
+                return None
+        return index, index + count
+
+    def surname_first(self, index: int) -> tuple[int, int] | None:
+        """"Zhang Wei", "Sharma, Priya", "GARCÍA, LAURA": a last name, then a first name, neither a word."""
+        word = self.words[index]
+        if index + 1 >= len(self.words) or not word.capitalised or not word.known or word.word >= WORDLIKE:
+            return None
+        if word.info is None or not word.info.last or word.key in NOT_LEADS or self.place_led(word) or (
+                COMPANY_AFTER.match(self.text, word.end)):
+            return None
+        given = self.words[index + 1]
+        if not (given.capitalised and given.first and given.word < WORDLIKE
+                and self.joined(word, given, comma=SURNAME_COMMA)):
+            return None
+        last = index + 1 + self.followers(index + 1, True)
+        if not JOIN.fullmatch(self.text[word.end:given.start]) and LIST_AFTER.match(self.text, self.words[last].end):
+            return None  # "Myers, Robinson and Abbott" is a firm
+        return index, last
+
+    def alone_after_cue(self, index: int) -> tuple[int, int] | None:
+        """"Hi Priya", "soy Ionuț", "Regards,\nAndrei": a first name alone where only a person goes."""
+        word = self.words[index]
+        if not word.first or word.word >= WORDLIKE or word.key in NOT_LEADS:
+            return None
+        if not word.capitalised and not regex.search(r"(?i)(?:name\s+is|soy|me\s+llamo|ich\s+bin|je\s+suis|"
+                                                     r"sono|mi\s+chiamo|sou|ik\s+ben|sóc)\s*$", self.before(word)):
+            return None
+        return (index, index) if LONE_CUE.search(self.before(word)) else None
+
+    def people(self) -> Iterator[tuple[int, int]]:
+        index = 0
+        while index < len(self.words):
+            if index % 256 == 0:
+                remaining(self.deadline)
+            found = (self.titled(index) or self.led_by_first_name(index) or self.surname_first(index)
+                     or self.alone_after_cue(index))
+            span = found and self.span(*found)
+            if found and span:
+                yield span
+                index = found[1] + 1
+            else:
+                index += 1
 
 
 @dataclass(frozen=True)
@@ -114,12 +356,10 @@ class Names:
 
     def find(self, text: str, deadline: float | None) -> Iterator[tuple[int, int]]:
         try:
-            given_names()
-        except GivenNamesUnavailable as error:  # fail closed: the request is handled as unscanned (strict)
+            name_list()
+        except NameListUnavailable as error:  # fail closed: the request is handled as unscanned (strict)
             raise ScanTimeout(f"person names cannot be recognised: {error}") from error
-        for run in finditer(RUN, text, deadline):
-            remaining(deadline)
-            yield from people(text, run, deadline)
+        yield from Scan(text, deadline).people()
 
 
 PERSON = Names()

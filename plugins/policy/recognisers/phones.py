@@ -6,7 +6,9 @@ such as `(0)` and extensions (`x123`, `ext. 12`) phones are written with. It is 
 its shape says so (an international prefix, an area code in parentheses, an extension, digit groups
 that are not a date or an amount), or, written as one bare run of digits, when libphonenumber
 calls it valid and it reads like a national number (trunk `0`, or a phone word before it). Dates,
-times, amounts, versions and numbers introduced as an order, invoice or reference are not phones.
+times, amounts, versions and numbers introduced as an order, invoice or reference are not phones; nor
+are IP addresses, netmasks and MAC addresses (`network.address_around`), dotted version numbers
+(`120.0.6099.109`) or a JWT's registered claims (`"sub":"1234567890"`, read from its decoded payload).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from dataclasses import dataclass
 import phonenumbers
 import regex
 
-from plugins.policy.normalise import DATE_FORMS
 from plugins.policy.deadline import finditer
-from plugins.policy.recognisers.context import introduced_as_phone, introduced_as_reference
+from plugins.policy.normalise import DATE_FORMS
+from plugins.policy.recognisers.context import introduced_as_identity, introduced_as_phone, introduced_as_reference
+from plugins.policy.recognisers.network import VERSION_WORD, address_around
 
 EXTENSION_MARK = r"\s*(?:x|ext\.?|extension|poste|int\.|Durchwahl|dw\.?)\s*\d{1,6}"
 CANDIDATE = regex.compile(
@@ -30,6 +33,8 @@ CANDIDATE = regex.compile(
 EXTENSION = regex.compile(rf"{EXTENSION_MARK}$", regex.IGNORECASE)
 DATE = regex.compile(rf"(?<!\d)(?:{DATE_FORMS}|(?:19|20)\d{{6}})(?!\d)")  # and 20240305
 THOUSANDS = regex.compile(r"\d{1,3}(?:[., \u00a0]\d{3})+")
+VERSION = regex.compile(r"\d{1,4}(?:\.\d{1,5})*\.\d(?:\.\d{1,5})+")  # dotted, a one-digit group inside: 6.1.7601.17514
+JWT_CLAIM = regex.compile(r'"(?:sub|iat|exp|nbf|jti|auth_time)"\s*:\s*"?$')  # RFC 7519's registered claims
 
 
 def _valid_somewhere(number: str, regions: tuple[str, ...]) -> bool:
@@ -49,14 +54,16 @@ def is_phone(candidate: str, before: str, regions: tuple[str, ...]) -> bool:
     body = candidate[:extension.start()] if extension else candidate
     digits = regex.sub(r"\D", "", body)
     international = body.startswith("+") or (body.startswith("00") and len(digits) >= 10)
-    if not 7 <= len(digits) <= 15:
+    if not 7 <= len(digits) <= 15 or JWT_CLAIM.search(before):
+        return False
+    if regex.fullmatch(r"[\d.]+", body) and (VERSION.fullmatch(body) or VERSION_WORD.search(before[-12:])):
         return False
     if international:
         return len(digits) >= 9
     if DATE.search(body):
         return False
     phone_word = introduced_as_phone(before)
-    if introduced_as_reference(before) and not phone_word:
+    if (introduced_as_reference(before) or introduced_as_identity(before)) and not phone_word:
         return False
     grouped = regex.search(r"[ \u00a0.\-/()]", body) is not None
     if extension or "(" in body:
@@ -78,5 +85,7 @@ class Phones:
     def find(self, text: str, deadline: float | None) -> Iterator[tuple[int, int]]:
         regions = self.regions or ("US",)
         for match in finditer(CANDIDATE, text, deadline):
-            if is_phone(match.group(0).rstrip(" .-/"), text[max(0, match.start() - 40):match.start()], regions):
-                yield match.start(), match.start() + len(match.group(0).rstrip(" .-/"))
+            candidate = match.group(0).rstrip(" .-/")
+            if (is_phone(candidate, text[max(0, match.start() - 40):match.start()], regions)
+                    and not address_around(text, match.start(), match.start() + len(candidate))):
+                yield match.start(), match.start() + len(candidate)
