@@ -32,6 +32,7 @@ CANDIDATE = regex.compile(
 )
 EXTENSION = regex.compile(rf"{EXTENSION_MARK}$", regex.IGNORECASE)
 DATE = regex.compile(rf"(?<!\d)(?:{DATE_FORMS}|(?:19|20)\d{{6}})(?!\d)")  # and 20240305
+YEAR_RANGE = regex.compile(r"(?<!\d)(?:19|20)\d\d\s?[-–/]\s?(?:19|20)\d\d(?!\d)")
 THOUSANDS = regex.compile(r"\d{1,3}(?:[., \u00a0]\d{3})+")
 VERSION = regex.compile(r"\d{1,4}(?:\.\d{1,5})*\.\d(?:\.\d{1,5})+")  # dotted, a one-digit group inside: 6.1.7601.17514
 JWT_CLAIM = regex.compile(r'"(?:sub|iat|exp|nbf|jti|auth_time)"\s*:\s*"?$')  # RFC 7519's registered claims
@@ -66,6 +67,9 @@ def is_phone(candidate: str, before: str, regions: tuple[str, ...]) -> bool:
     if (introduced_as_reference(before) or introduced_as_identity(before)) and not phone_word:
         return False
     grouped = regex.search(r"[ \u00a0.\-/()]", body) is not None
+    groups = [len(group) for group in regex.findall(r"\d+", body)]
+    if YEAR_RANGE.search(body) or (not phone_word and sum(length >= 6 for length in groups) >= 2):
+        return False  # "8 (2015-2020)"; a table's columns "129592 171932": no phone is written so
     if extension or "(" in body:
         return True
     if grouped and not THOUSANDS.fullmatch(body):
