@@ -27,7 +27,12 @@ from tests.detection_samples import KINDS, LOCALES, clean_paragraphs, sentences 
 
 PRESIDIO_KINDS = {"iban": {"IBAN_CODE"}, "credit_card": {"CREDIT_CARD"}, "phone": {"PHONE_NUMBER"},
                   "email": {"EMAIL_ADDRESS"}, "es_dni": {"ES_NIF"}, "es_nie": {"ES_NIE"}, "person": {"PERSON"},
-                  "address": {"LOCATION"}}
+                  "address": {"LOCATION"}, "crypto_address": {"CRYPTO"}, "ip_address": {"IP_ADDRESS"},
+                  "national_id": {"UK_NINO", "IT_FISCAL_CODE", "IT_IDENTITY_CARD", "US_SSN", "PL_PESEL"},
+                  "tax_id": {"IT_VAT_CODE", "US_ITIN"}, "health_id": {"UK_NHS"},
+                  "passport": {"US_PASSPORT", "IT_PASSPORT"},
+                  "driving_licence": {"US_DRIVER_LICENSE", "IT_DRIVER_LICENSE"},
+                  "bank_account": {"US_BANK_NUMBER", "ABA_ROUTING_NUMBER"}}
 Detector = Callable[[str], set[str]]
 
 
