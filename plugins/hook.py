@@ -208,6 +208,7 @@ class GatewayHook(CustomLogger):
             "x-gateway-attachments": route.get("attachments") or "none",
             **({"x-gateway-escalated": route["escalated"]} if route.get("escalated") else {}),
             **({"x-gateway-redacted": route["redacted"]} if route.get("redacted") else {}),
+            **({"x-gateway-redacted-audio": str(route["redacted_audio"])} if route.get("redacted_audio") else {}),
         }
 
 

@@ -8,6 +8,8 @@ reports), so the explanation is the same decision a real call gets.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from typing import Any
 
 from fastapi import HTTPException
@@ -28,11 +30,13 @@ from plugins.policy.redaction import (
     redact_fields,
     redact_image,
     redact_pdf,
+    typed_placeholders,
 )
 from plugins.policy.sensitive import UNSCANNED, attachment_payloads, request_deadline, scan_request
 from plugins.surfaces.responses_input import responses_messages
 
 OVERRIDE_VALUES = ("off", "skip", "false")
+logger = logging.getLogger("gateway.redaction")
 
 
 def key_scope(user_api_key_dict: Any) -> str:
@@ -123,21 +127,57 @@ def sensitive_action(found: list[str], requested: str | None, user_api_key_dict:
     return _strictest([action for action in chosen if action in ACTIONS] or [settings["action"]], *pins)
 
 
+def may_redact(requested: str | None, user_api_key_dict: Any) -> bool:
+    """Whether some kind could end in `redact` for this request (then the scan keeps the times of the spoken
+    values it hears, which audio redaction silences)."""
+    settings = gateway_settings("escalation")
+    pins = _pins(user_api_key_dict)
+    choice = requested or (pins[0] if pins else None)
+    if choice:
+        return _strictest([choice], *pins) == "redact"
+    per_kind = settings["actions"] or {}
+    return "redact" in {str(action).lower() for action in (settings["action"], *per_kind.values())}
+
+
+async def _redacted_copy(attachment: Any, vault: Vault) -> tuple[Any, dict]:
+    """The attachment's content with its values removed (None: nothing to remove), and what was done."""
+    if attachment.kind in ("image", "pdf"):
+        redact = redact_image if attachment.kind == "image" else redact_pdf
+        return await local_work().run(redact, attachment.read(), vault), {}
+    if attachment.kind in ("audio", "video"):
+        from plugins.attachments.audio_redaction import redact_recording
+        from plugins.attachments.video_redaction import redact_video
+
+        done = await (redact_recording(attachment, vault) if attachment.kind == "audio" else
+                      redact_video(attachment, vault))
+        if done is None:
+            return None, {}
+        note = {"spans_silenced": done.spans, "seconds_silenced": done.seconds, "sent_as": done.sent_as}
+        return done.stream, {"redacted": {**note, "frames_blacked_out": done.frames} if done.frames else note}
+    raise RedactionUncertain(f"{attachment.kind} attachments cannot be redacted")
+
+
 async def redact_request(data: dict[str, Any], sent: list[str], skip: frozenset[int], attachments: list,
-                         surface: str, deadline: float) -> Vault | None:
-    """The request with its values replaced by placeholders in every field in `sent`, or None when
-    redaction cannot be certain."""
+                         deadline: float) -> Vault | None:
+    """The request with its values replaced by placeholders in every field in `sent` and removed from its
+    attachments (blacked out in images, PDF pages and video frames, silenced in audio and video tracks), or
+    None when redaction cannot be certain. Attachments first, changed only once all of it succeeded: one
+    that cannot be redacted leaves the request as it was, for escalation."""
     vault = Vault()
+    vault.taken |= typed_placeholders(data, sent, skip)
     try:
+        redacted = [(attachment, *await _redacted_copy(attachment, vault)) for attachment in attachments]
+        if attachments:  # texts already read once: a short budget of their own after the media's redaction
+            deadline = max(deadline, time.monotonic() + min(10.0, float(gateway_settings("escalation")
+                                                                        ["scan_timeout_s"])))
         redact_fields(data, sent, skip, vault, deadline)
-        for attachment in attachments:
-            if surface != "chat" or attachment.kind not in ("image", "pdf"):
-                raise RedactionUncertain(f"{attachment.kind} attachments cannot be redacted on {surface}")
-            redact = redact_image if attachment.kind == "image" else redact_pdf
-            redacted = await local_work().run(redact, attachment.read(), vault)
-            replace_bytes(attachment, redacted)
-    except (RedactionUncertain, HTTPException, GatewayError):
+    except (RedactionUncertain, HTTPException, GatewayError) as error:
+        logger.info("redaction uncertain, the request escalates: %s", error)  # what failed, never a value
         return None
+    for attachment, content, note in redacted:
+        if content is not None:
+            replace_bytes(attachment, content)
+            attachment.local.update(note)
     return vault
 
 
@@ -240,7 +280,8 @@ async def _decide(
     if scanned:
         fields = scanned_fields(data, sent)
         skip = attachment_payloads(content[position] for content, position, _ in found)
-        sensitive = await scan_request(sent_texts(fields, skip), attachments, key_scope, deadline)
+        sensitive = await scan_request(sent_texts(fields, skip), attachments, key_scope, deadline,
+                                       timed=may_redact(requested, user_api_key_dict))
     action = sensitive_action(sensitive, requested, user_api_key_dict)
     if scanned:
         if sensitive and action == "block":
@@ -248,7 +289,7 @@ async def _decide(
                                "sensitive_data=block. Nothing was sent to any model.", param="sensitive_data",
                                error_type="permission_error", code="sensitive_data_blocked")
         if sensitive and action == "redact" and not set(sensitive) & set(UNSCANNED):
-            vault = await redact_request(data, list(fields), skip, attachments, surface, deadline)
+            vault = await redact_request(data, list(fields), skip, attachments, deadline)
         if sensitive and vault is None:
             reason = escalation_reason(sensitive) if action == "escalate" else "redaction-uncertain"
             decision = routing.escalate_to_strict(decision, f"{reason}:" + "+".join(sensitive))
@@ -272,6 +313,8 @@ async def _decide(
         "action": action,
         "redacted": vault.summary() if vault else "",
         "redaction_boxes": vault.boxes if vault and dry_run else [],
+        "redaction_spans": vault.silenced if vault and dry_run else [],
+        "redacted_audio": len(vault.silenced) if vault else 0,  # stretches of speech silenced
         "vault": keep(vault) if vault and not dry_run else "",
         "attachments": ",".join(f"{item.mime}:{item.placement}" for item in attachments),
         "attachment_log": [item.summary() for item in attachments],

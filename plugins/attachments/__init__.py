@@ -52,6 +52,7 @@ class Attachment:
     scan_text: str = ""  # a sanitised PDF's original text layer, scanned as well
     read_text: str = ""  # what the scan read in it (OCR, transcript): read again with the request's other texts
     unscanned: str = ""  # why the scan cannot read it all (e.g. "unscanned-pages"), which makes it strict
+    heard: Any = None  # a recording as the scan heard it (audio_scan.Heard), word times where a value is
 
     def read(self) -> bytes:
         self.stream.seek(0)

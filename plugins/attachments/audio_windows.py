@@ -1,30 +1,73 @@
-"""Long audio a window at a time, for the sensitive-data scan of flexible audio: decoded with PyAV from
-the spooled upload, never read or decoded whole.
+"""Audio decoded with PyAV, never whole: the file's header read for its length, and long audio a window
+at a time, for the sensitive-data scan of flexible audio, strict transcripts and audio redaction.
 
 A 95 MB recording decoded whole is ~40 minutes of 16 kHz float32 plus Whisper's spectrogram of all of
 it (hundreds of MB); a window of `WINDOW_S` seconds costs tens of MB, freed after it. Windows overlap
 by `OVERLAP_S` so a number spoken across a cut is heard whole in one of them (the scan only looks for
-patterns, so the repeated seconds do no harm). The scan stops at its deadline (`scan_timeout_s`);
-audio whose length, read from its header, could not be transcribed in the time left at the measured
-speed is not transcribed at all: either way it counts as unscanned, and the request is handled as strict.
+patterns, so the repeated seconds do no harm).
+
+The bottom of the audio modules: transcription.py, audio_scan.py and audio_redaction.py import this
+one, and it imports none of them.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator
-from typing import BinaryIO
+import io
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import numpy as np
 
-from plugins.attachments.audio_scan import still_time
 from plugins.platform.errors import GatewayError
+from plugins.platform.settings import gateway_settings
 
-SAMPLE_RATE = 16000
+SAMPLE_RATE = 16000  # what Whisper takes
 WINDOW_S = 30.0  # Whisper's own window: its spectrogram of one costs ~45 MB transient (60 s: ~65 MB)
 OVERLAP_S = 4.0  # long enough for a phone number said aloud; costs 15 % more transcription
 FIFO_SAMPLES = 200_000  # input samples resampled at once (in groups: several times faster than per frame)
+
+
+def max_seconds() -> float:
+    return float(gateway_settings("transcription")["max_audio_minutes"]) * 60
+
+
+def too_long(seconds: float, limit: float) -> GatewayError:
+    return GatewayError(413, f"Media of {seconds / 60:.1f} minutes exceeds the limit of {limit / 60:g} minutes "
+                        "(gateway.transcription.max_audio_minutes).", param="file")
+
+
+def undecodable(error: Any) -> GatewayError:
+    return GatewayError(400, f"The file could not be decoded as audio or video: {error}", param="file")
+
+
+def open_container(data: bytes | BinaryIO) -> Any:
+    import av
+
+    if not isinstance(data, bytes):
+        data.seek(0)
+    try:
+        return av.open(io.BytesIO(data) if isinstance(data, bytes) else data, mode="r")
+    except (av.FFmpegError, ValueError, OSError, UnicodeDecodeError) as error:
+        raise undecodable(error) from None
+
+
+def declared_seconds(container: Any, stream: Any = None) -> float | None:
+    """The length the container header declares, if any (no decoding)."""
+    if stream is not None and stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return container.duration / 1_000_000 if container.duration else None
+
+
+def probe_seconds(data: bytes | BinaryIO) -> float | None:
+    """The declared length of a media file, for plans (explain); 413 when over the limit."""
+    container = open_container(data)
+    try:
+        seconds = declared_seconds(container)
+    finally:
+        container.close()
+    if seconds and seconds > max_seconds():
+        raise too_long(seconds, max_seconds())
+    return seconds
 
 
 class NoAudio(GatewayError):
@@ -41,10 +84,6 @@ class AudioWindows:
 
     def __init__(self, stream: BinaryIO, limit_s: float, window_s: float = WINDOW_S,
                  overlap_s: float = OVERLAP_S, channels: bool = False) -> None:
-        from plugins.attachments.transcription import declared_seconds, open_container, too_long, undecodable
-
-        self._undecodable = undecodable
-        self._too_long = too_long
         self.limit_s = limit_s
         self.size, self.keep = int(window_s * SAMPLE_RATE), int(overlap_s * SAMPLE_RATE)
         self.container = open_container(stream)  # from its start; undecodable -> 400
@@ -74,7 +113,7 @@ class AudioWindows:
             for frame in self.container.decode(self.track):
                 seconds += frame.samples / (frame.sample_rate or SAMPLE_RATE)
                 if seconds > self.limit_s + 1:
-                    raise self._too_long(seconds, self.limit_s)
+                    raise too_long(seconds, self.limit_s)
                 frame.pts = None  # the resampler keeps its own clock; broken timestamps must not stop it
                 fifo.write(frame)
                 if fifo.samples >= FIFO_SAMPLES:
@@ -83,7 +122,7 @@ class AudioWindows:
                 yield from (out.to_ndarray() for out in resampler.resample(fifo.read()))
             yield from (out.to_ndarray() for out in resampler.resample(None))
         except (av.FFmpegError, ValueError, OSError) as error:
-            raise self._undecodable(error) from None
+            raise undecodable(error) from None
 
     def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         pending: list[np.ndarray] = []
@@ -103,24 +142,6 @@ class AudioWindows:
             yield start, shape(np.concatenate(pending, axis=-1))
         elif not sent:
             raise NoAudio()
-
-
-def scan_windows(hear: Callable[[np.ndarray], str], windows: AudioWindows, deadline: float, speed: float | None,
-                 stop: threading.Event | None = None) -> tuple[list[str], bool, float, float]:
-    """Texts of the windows heard before `deadline` (or `stop`), whether that was all of it, and the audio
-    and wall seconds spent (for the measured speed). With a known `speed` (audio seconds per second),
-    audio that cannot be done in the time left is not started."""
-    left = deadline - time.monotonic()
-    if speed and windows.declared and windows.declared / speed > left:
-        return [], False, 0.0, 0.0
-    texts: list[str] = []
-    audio_s, started = 0.0, time.monotonic()
-    for _, pcm in windows:
-        if not still_time(deadline, stop):
-            return texts, False, audio_s, time.monotonic() - started
-        texts += [hear(channel) for channel in apart(pcm)]
-        audio_s += pcm.shape[-1] / SAMPLE_RATE
-    return texts, True, audio_s, time.monotonic() - started
 
 
 def apart(pcm: np.ndarray) -> list[np.ndarray]:

@@ -173,7 +173,7 @@ def without_metadata(clip: BinaryIO, kind: str, detected: str) -> BinaryIO:
     written to spooled files, a packet at a time: a 100 MB clip is never held in memory."""
     import av
 
-    from plugins.attachments.transcription import undecodable
+    from plugins.attachments.audio_windows import undecodable
 
     muxer = MUXERS.get(detected)
     if muxer is None:

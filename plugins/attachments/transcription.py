@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from plugins.attachments.audio_windows import OVERLAP_S, SAMPLE_RATE, AudioWindows, max_seconds
 from plugins.platform.errors import GatewayError
 from plugins.platform.metrics import record
 from plugins.platform.settings import gateway_settings
 from plugins.platform.whisper_source import resolve_source, whisper_present
 
-SAMPLE_RATE = 16000  # what Whisper takes
 DOWNLOAD_HINT = "run scripts/download_models transcription (or set gateway.transcription.source to a model directory)"
 RECENT_S = 120  # a transcript is reused this long: a scanned-then-escalated file is transcribed once
 logger = logging.getLogger("gateway.transcription")
@@ -81,49 +81,6 @@ def clock(seconds: float) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}:{rest:02d}" if minutes >= 60 else f"{minutes}:{rest:02d}"
 
 
-def max_seconds() -> float:
-    return float(gateway_settings("transcription")["max_audio_minutes"]) * 60
-
-
-def too_long(seconds: float, limit: float) -> GatewayError:
-    return GatewayError(413, f"Media of {seconds / 60:.1f} minutes exceeds the limit of {limit / 60:g} minutes "
-                        "(gateway.transcription.max_audio_minutes).", param="file")
-
-
-def undecodable(error: Any) -> GatewayError:
-    return GatewayError(400, f"The file could not be decoded as audio or video: {error}", param="file")
-
-
-def open_container(data: bytes | BinaryIO) -> Any:
-    import av
-
-    if not isinstance(data, bytes):
-        data.seek(0)
-    try:
-        return av.open(io.BytesIO(data) if isinstance(data, bytes) else data, mode="r")
-    except (av.FFmpegError, ValueError, OSError, UnicodeDecodeError) as error:
-        raise undecodable(error) from None
-
-
-def declared_seconds(container: Any, stream: Any = None) -> float | None:
-    """The length the container header declares, if any (no decoding)."""
-    if stream is not None and stream.duration and stream.time_base:
-        return float(stream.duration * stream.time_base)
-    return container.duration / 1_000_000 if container.duration else None
-
-
-def probe_seconds(data: bytes | BinaryIO) -> float | None:
-    """The declared length of a media file, for plans (explain); 413 when over the limit."""
-    container = open_container(data)
-    try:
-        seconds = declared_seconds(container)
-    finally:
-        container.close()
-    if seconds and seconds > max_seconds():
-        raise too_long(seconds, max_seconds())
-    return seconds
-
-
 def resolve_placement(device: str, compute_type: str) -> tuple[str, int, str]:
     """(device, index, compute_type) from the config: auto = CUDA with float16 when CTranslate2 sees a GPU,
     else CPU with int8."""
@@ -151,7 +108,7 @@ class Transcriber:
         self._lock = threading.Lock()
         self._load: concurrent.futures.Future | None = None
         self._failed_at = 0.0
-        self._recent: dict[str, tuple[float, concurrent.futures.Future]] = {}
+        self._recent: dict[str, tuple[float, concurrent.futures.Future, bool]] = {}
         self.scan_speed: float | None = None  # audio seconds transcribed per second, measured by long scans
 
     def start_loading(self) -> concurrent.futures.Future:
@@ -206,23 +163,25 @@ class Transcriber:
 
     def transcribe(self, data: bytes | BinaryIO, options: Options) -> Transcript:
         """Decode (bounded, a window at a time) and transcribe, in the calling worker thread. The same bytes
-        and options within RECENT_S reuse the first result, even while it is still being computed."""
+        and options within RECENT_S reuse the first result, even while it is still being computed; a result
+        with word times also serves a request that does not ask for them (the scan of a short clip times its
+        words for redaction, and the strict transcript that may follow reuses it)."""
         if isinstance(data, bytes):
             digest = hashlib.sha256(data)
         else:  # a spooled upload, hashed a megabyte at a time
             digest, _ = hashlib.sha256(), data.seek(0)
             while chunk := data.read(1 << 20):
                 digest.update(chunk)
-        chosen = (options.language, options.prompt, options.temperature, options.task, options.words)
+        chosen = (options.language, options.prompt, options.temperature, options.task)
         digest.update(repr(chosen).encode())
         key = digest.hexdigest()
         with self._lock:
             now = time.monotonic()
             self._recent = {name: entry for name, entry in self._recent.items() if entry[0] > now}
             entry = self._recent.get(key)
-            owner = entry is None
+            owner = entry is None or (options.words and not entry[2])
             if owner:
-                entry = (now + RECENT_S, concurrent.futures.Future())
+                entry = (now + RECENT_S, concurrent.futures.Future(), options.words)
                 self._recent[key] = entry
         assert entry is not None
         if not owner:
@@ -232,7 +191,8 @@ class Transcriber:
         except BaseException as error:
             entry[1].set_exception(error)
             with self._lock:
-                self._recent.pop(key, None)
+                if self._recent.get(key) is entry:
+                    self._recent.pop(key, None)
             raise
         entry[1].set_result(transcript)
         return transcript
@@ -246,34 +206,9 @@ class Transcriber:
             kwargs["temperature"] = options.temperature
         return kwargs
 
-    def scan(self, stream: BinaryIO, deadline: float, stop: threading.Event | None = None) -> tuple[str, bool]:
-        """(text for the sensitive-data patterns, whether all of it was heard) of an uploaded file, read from
-        its spooled stream: short audio whole (its transcript is reused if the request turns strict), long
-        audio a window at a time until `deadline` or `stop` (plugins.attachments.audio_windows)."""
-        from plugins.attachments.audio_scan import hearing
-        from plugins.attachments.audio_windows import WINDOW_S, AudioWindows, scan_windows
-
-        options = Options(use="scan")
-        window_s = float(self.settings["scan_window_s"])
-        with AudioWindows(stream, max_seconds(), window_s=window_s, channels=True) as windows:
-            short = windows.layout == "mono" and windows.declared is not None and windows.declared <= WINDOW_S
-            if not short:
-                started = time.monotonic()
-                texts, complete, audio_s, spent = scan_windows(hearing(self.loaded(), self.settings), windows, deadline,
-                                                               self.scan_speed, stop)
-        if short:
-            return as_written(self.transcribe(stream, options).text), True
-        if audio_s and spent:
-            self.scan_speed = audio_s / spent
-            record("transcription_audio_seconds", options.use, value=audio_s)
-            record("transcription_seconds", options.use, value=time.monotonic() - started)
-        return as_written(" ".join(texts)), complete
-
     def _run(self, data: bytes | BinaryIO, options: Options) -> Transcript:
         """A file a window at a time (audio_windows), its segments stitched at the middle of each overlap,
         so a long recording never sits in memory decoded whole."""
-        from plugins.attachments.audio_windows import OVERLAP_S, AudioWindows
-
         model, started, kwargs = self.loaded(), time.monotonic(), self._kwargs(options)
         kept: list[Segment] = []
         language, duration = "", 0.0

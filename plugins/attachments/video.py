@@ -13,25 +13,23 @@ briefly between two samples), up to `video_max_frames`.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from plugins.attachments.transcription import (
-    Options,
-    Transcript,
-    as_written,
-    clock,
+from plugins.attachments.audio_windows import (
+    NoAudio,
     declared_seconds,
     max_seconds,
-    model_label,
     open_container,
     probe_seconds,
     too_long,
-    transcriber,
     undecodable,
 )
+from plugins.attachments.transcription import Options, Transcript, as_written, clock, model_label, transcriber
 from plugins.platform.errors import GatewayError
 from plugins.platform.settings import gateway_settings
 
@@ -119,8 +117,6 @@ def read_video(data: bytes | BinaryIO, count: int | None = None) -> Video:
 def _transcript(data: bytes | BinaryIO, options: Options) -> Transcript | None:
     """The video's audio track transcribed from the file a window at a time; None when it has none, or
     one that decodes to nothing."""
-    from plugins.attachments.audio_windows import NoAudio
-
     try:
         return transcriber().transcribe(data, options)
     except NoAudio:
@@ -187,18 +183,42 @@ def scan_frames(data: bytes | BinaryIO, fps: float, max_frames: int) -> tuple[li
     return frames, True
 
 
+# What the scan read on recent frames, by the sha256 of the frame as sampled: redaction finds the frames that
+# show a value without reading them all again. Process memory only, a bounded number of entries.
+_frame_texts: OrderedDict[str, str] = OrderedDict()
+FRAME_TEXTS_KEPT = 512
+
+
+def frame_key(jpeg: bytes) -> str:
+    return hashlib.sha256(jpeg).hexdigest()
+
+
+def frame_text(jpeg: bytes) -> str | None:
+    """What the scan read on this frame, if this process still has it."""
+    return _frame_texts.get(frame_key(jpeg))
+
+
+def _remember_frame(jpeg: bytes, text: str) -> None:
+    _frame_texts[frame_key(jpeg)] = text
+    _frame_texts.move_to_end(frame_key(jpeg))
+    while len(_frame_texts) > FRAME_TEXTS_KEPT:
+        _frame_texts.popitem(last=False)
+
+
 def video_text(data: bytes | BinaryIO, read_image: Callable[[bytes], tuple[str, str]]) -> tuple[str, str]:
-    """What a video says and shows, for the sensitive-data scan: its transcript and the text `read_image`
-    (OCR) finds on frames taken every `1 / gateway.escalation.video_fps` seconds; the second value says
-    why part of it could not be read ("unscanned-frames": more than `video_max_frames` were needed)."""
+    """What a video says and shows, for the sensitive-data scan: its transcript (with word times, which
+    redaction reuses) and the text `read_image` (OCR) finds on frames taken every
+    `1 / gateway.escalation.video_fps` seconds; the second value says why part of it could not be read
+    ("unscanned-frames": more than `video_max_frames` were needed)."""
     settings = gateway_settings("escalation")
     frames, complete = scan_frames(data, float(settings["video_fps"]), int(settings["video_max_frames"]))
-    heard = _transcript(data, Options(use="scan"))
+    heard = _transcript(data, Options(use="scan", words=True))
     spoken = heard.text if heard else ""
     seen: dict[bytes, tuple[str, str]] = {}  # a still scene decodes to the same pixels: read them once
     for frame in frames:
         if frame.jpeg not in seen:
             seen[frame.jpeg] = read_image(frame.jpeg)
+            _remember_frame(frame.jpeg, seen[frame.jpeg][0])
     read = list(seen.values())
     unread = "" if complete else "unscanned-frames"
     return "\n".join([as_written(spoken), *(text for text, _ in read)]), \

@@ -54,6 +54,7 @@ def audit_record(kwargs: dict, route: dict, response: Any, start_time: Any, end_
         "rule": route.get("rule"),
         "escalated": route.get("escalated") or None,
         "redacted": route.get("redacted") or None,
+        "redacted_audio": route.get("redacted_audio") or None,
         "group": route.get("group"),
         "deployment": hidden.get("litellm_model_name") or kwargs.get("model"),
         "attachments": route.get("attachment_log") or [],

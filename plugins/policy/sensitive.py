@@ -128,9 +128,11 @@ def _remember_text(key: str, text: str) -> None:
         _read_texts.popitem(last=False)
 
 
-async def _scan_attachment(attachment, scope: str, needs_text: bool = False) -> list[str]:
-    """Kinds found in one attachment (its text kept on `attachment.read_text`). A cached verdict is used
-    unless the request's texts must be read together with this one's and this process no longer has it."""
+async def _scan_attachment(attachment, scope: str, needs_text: bool = False, timed: bool = False) -> list[str]:
+    """Kinds found in one attachment (its text kept on `attachment.read_text`; with `timed`, a recording's
+    words in stretches holding a value keep their times on `attachment.heard`, for redaction). A cached
+    verdict is used unless the request's texts must be read together with this one's and this process no
+    longer has it."""
     if attachment.unscanned:  # could not be prepared for a full read (e.g. a PDF over the OCR budget)
         return [attachment.unscanned]
     layer = hashlib.sha256(attachment.scan_text.encode()).hexdigest() if attachment.scan_text else ""
@@ -145,8 +147,8 @@ async def _scan_attachment(attachment, scope: str, needs_text: bool = False) -> 
         await transcriber().ready()
     started = time.monotonic()
     if attachment.kind == "audio":  # from the spooled file, a window at a time, within its budget
-        text, complete = await scan_audio(attachment.stream, started)
-        unread = "" if complete else "unscanned-audio"
+        attachment.heard = await scan_audio(attachment.stream, started, timed)
+        text, unread = attachment.heard.text, "" if attachment.heard.complete else "unscanned-audio"
     else:
         text, unread = await local_work().run(reading.attachment_text, attachment)
     record("scan_seconds", attachment.kind, value=time.monotonic() - started)
@@ -158,10 +160,11 @@ async def _scan_attachment(attachment, scope: str, needs_text: bool = False) -> 
 
 
 async def scan_request(texts: list[str], attachments: list, scope: str = "",
-                       deadline: float | None = None) -> list[str]:
+                       deadline: float | None = None, timed: bool = False) -> list[str]:
     """Kinds of sensitive data in the request's texts and its attachments (images, PDFs, audio, video), read locally and
     concurrently within the local-work pool (verdicts cached per key and content). A part that cannot
-    be read in time counts as found."""
+    be read in time counts as found. `timed`: the request may be redacted, so recordings keep the times of
+    the words that hold a value."""
     settings = gateway_settings("escalation")
     found = await find_sensitive_off_loop(texts, deadline)
     readable = [item for item in attachments if item.kind in ("image", "pdf", "audio", "video")]
@@ -170,7 +173,7 @@ async def scan_request(texts: list[str], attachments: list, scope: str = "",
     together = len(readable) > 1 or any(text.strip() for text in texts)
     try:
         results = await asyncio.wait_for(
-            asyncio.gather(*(_scan_attachment(item, scope, together) for item in readable)),
+            asyncio.gather(*(_scan_attachment(item, scope, together, timed) for item in readable)),
             timeout=request_timeout_s(readable))
     except asyncio.TimeoutError:
         return ["scan-incomplete"]

@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Message, Scope, Send
 from plugins.platform.errors import GatewayError
 from plugins.platform.settings import gateway_settings
 from plugins.platform.shared_redis import SharedRecords, key_prefix
+from plugins.surfaces.asgi_body import replay_body
 
 ACTIVE = ("queued", "in_progress")
 RESPONSE_PATHS = ("/v1/responses/{response_id}", "/responses/{response_id}", "/openai/v1/responses/{response_id}")
@@ -184,8 +185,6 @@ class Captured:
 
 async def run_job(app: ASGIApp, scope: Scope, payload: bytes, response_id: str) -> None:
     """Run the request; keep what it answered unless it was cancelled or deleted meanwhile."""
-    from plugins.surfaces.request_guard import replay_body  # request_guard imports this module
-
     if not await update(response_id, status="in_progress"):
         return
     captured = Captured()

@@ -57,4 +57,5 @@ async def explain_route(request: Request, user_api_key_dict=Depends(user_api_key
         "action": route["action"],
         "redacted": route["redacted"] or None,  # types and counts, never values
         "redaction_boxes": route["redaction_boxes"],
+        "redaction_spans": route["redaction_spans"],  # audio and video sound: where, start, end, kinds
     }

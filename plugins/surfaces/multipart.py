@@ -21,8 +21,9 @@ from starlette.types import Message, Receive, Scope, Send
 
 from plugins.platform.errors import GatewayError, error_response
 from plugins.platform.settings import gateway_settings
+from plugins.surfaces.asgi_body import replay_body
 from plugins.surfaces.progress import arm_progress
-from plugins.surfaces.request_guard import MAX_JSON_DEPTH, json_depth_ok, replay_body
+from plugins.surfaces.request_guard import MAX_JSON_DEPTH, json_depth_ok
 
 MB = 1024 * 1024
 uploaded_files: ContextVar[list[UploadFile] | None] = ContextVar("uploaded_files", default=None)

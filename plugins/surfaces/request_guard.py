@@ -28,6 +28,7 @@ from plugins.platform.settings import gateway_settings
 from plugins.policy.end_users import END_USER_SCOPE, end_user_scope
 from plugins.policy.parameters import refuse_token_arrays
 from plugins.policy.privacy_guard import check_fallback_rule, refuse_provider_settings
+from plugins.surfaces.asgi_body import replay_body
 from plugins.surfaces.backend_privacy import MODEL_INFO_PATHS, HideBackends, is_admin
 from plugins.surfaces.background import start_background
 from plugins.surfaces.openai_shape import CHAT_PATHS, ShapedSend
@@ -231,20 +232,6 @@ class RequestGuard:
             body = json.dumps(parsed).encode()  # background: false is the default: nothing to forward
         arm_progress(scope, parsed)
         await self.app(scope, replay_body(body, receive), app_send)
-
-
-def replay_body(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands the app `body` (already read) and then whatever the client sends next."""
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def _too_large(limit: int) -> GatewayError:
