@@ -45,10 +45,10 @@ ESCAPED_PUNCTUATION = regex.compile(r"\\+(?=[/\"'])")  # JSON's `\/`, at any dep
 SEPARATORS = regex.compile(r"(?<=[A-Z0-9])[\s\p{Pd}\p{Zs}.\-_/\\·•‧∙●⋅・|,;'\"*\u2212]+(?=[A-Z0-9])")
 # Every dash and bullet between digits, as the ASCII hyphen the phone recogniser reads ("612–345–678").
 DIGIT_DASH = regex.compile(r"(?<=\d) ?[\p{Pd}\u2212·•‧∙●⋅・] ?(?=\d)")
-# Digits with at most 24 other characters between them (linear to find): with 24 characters of context on
+# Digits with at most 24 other characters between them (linear to find): with CONTEXT characters of context on
 # each side, where the recognisers for numbers and codes look.
 DIGIT_CLUSTER = regex.compile(r"\d(?:\D{0,24}\d)*")
-CONTEXT = 24
+CONTEXT = 40  # a keyword up to 40 characters before the number ("Steueridentifikationsnummer lautet ...")
 # Dates and times are never part of a code: they are set apart before separators are read.
 DATE_FORMS = r"\d{1,2}([./\-])\d{1,2}\1\d{2,4}|\d{4}([./\-])\d{1,2}\2\d{1,2}"  # 05/03/2024, 2024-03-05
 DATES = regex.compile(rf"(?<!\d)(?:{DATE_FORMS}|\d{{1,2}}:\d{{2}}(?::\d{{2}})?)(?!\d)")
