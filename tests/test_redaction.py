@@ -164,3 +164,37 @@ def test_responses_api_redacts_too(gateway, ollama, gemini):
                                                  extra_body={"privacy_mode": "flexible", "sensitive_data": "redact"})
     assert IBAN in response.output_text
     assert IBAN not in sent_to_gemini(gemini) and len(gemini_calls(gemini)) == 1
+
+
+def test_names_and_addresses_in_a_pdfs_text_layer_and_scanned_page_are_blacked_out_by_default(gateway, ollama,
+                                                                                             gemini):
+    """Issue 39: person and address redact by default; a PDF is sent as page images with both blacked out,
+    in the text layer's page and in a scanned page (checked by OCR of what Gemini received)."""
+    from PIL import Image
+
+    scanned = io.BytesIO()
+    Image.open(io.BytesIO(media.text_image("Signed: Maria Lopez, Calle Mayor 128", (1200, 160)))).convert(
+        "RGB").save(scanned, format="JPEG", quality=95)
+    data = media.pdf_document([("text", "Please send it to David Miller at 12 Oxford Street today."),
+                               ("image", scanned.getvalue()), ("text", "Quarterly summary attached.")])
+    parts = [{"type": "text", "text": "Summarise"}, {"type": "file", "file_index": 0}]
+    response = httpx.post(gateway.url("/v1/chat/completions"), headers=gateway.auth, timeout=300, data={
+        "privacy_mode": "flexible", "messages": json.dumps([{"role": "user", "content": parts}])},
+        files={"files": ("letter.pdf", data, "application/pdf")})
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-privacy"] == "flexible" and "x-gateway-escalated" not in response.headers
+    assert "name:" in response.headers["x-gateway-redacted"] and "address:" in response.headers["x-gateway-redacted"]
+    import pypdfium2
+
+    (sent,) = _gemini_inline_files(gemini)
+    document = pypdfium2.PdfDocument(sent)
+    assert "".join(page.get_textpage().get_text_range() for page in document).strip() == ""  # no text layer
+    read = ""
+    for page in document:
+        output = io.BytesIO()
+        page.render(scale=2).to_pil().save(output, format="PNG")
+        read += _ocr_text(output.getvalue())
+    for value in ("DavidMiller", "OxfordStreet", "MariaLopez", "CalleMayor"):
+        assert value not in read.replace(" ", ""), read  # OCR may drop the spaces
+    assert "Quarterlysummary" in read.replace(" ", "")  # what holds no value is still there to read
+    assert chat_bodies(ollama) == []
