@@ -58,6 +58,8 @@ street road avenue lane drive court place square park station airport hotel bank
 office team order invoice total customer client account service support manager director
 ltd inc llc plc corp gmbh sarl spa srl sas holding stiftung stazione bahnhof estación gare
 calle plaza avenida paseo carrer rua rue via viale piazza strada straße strasse platz weg
+api sdk url uri ui ux cpu gpu ram usb pdf csv json xml html http https tcp udp dns ssh vpn sql llm faq eta kpi
+roi saas crm erp iban swift bic vat nif dni nie cif ssn nhs pin otp ceo cto cfo coo hr pr qa ok tv eu uk usa
 zur zum beim vom ins none null true false self cls nan inf auf aus nach über unter vor hinter neben durch gegen
 ohne um wenn noch nur sehr auch schon dann
 """.split()) - {"april", "may", "june", "julio", "august", "avril", "mai"}  # also first names: the weights decide
@@ -149,15 +151,15 @@ VOWEL = regex.compile(r"[aeiouyAEIOUY]|[\p{L}--\p{ASCII}]", regex.V1)  # any non
 
 
 def _case(text: str) -> str:
-    """"title" ("Laura", "McDonald", "Niemeier-Wagner"), "upper", "lower", or "other" ("SysRq", "TCP":
-    camel case, or no vowel at all, is not a name)."""
+    """"title" ("Laura", "McDonald", "Niemeier-Wagner"), "upper" ("GÓMEZ"), "lower", or "other" ("SysRq",
+    "TCP", "ES": camel case, no vowel, or two capitals, is not a name)."""
     if text.islower():
         return "lower"
     letters = [char for char in text if char.isalpha()]
     if not VOWEL.search(text):
         return "other"
     if all(char.isupper() for char in letters):
-        return "upper" if len(letters) > 1 else "title"
+        return "upper" if len(letters) > 2 else "other"
     if letters[0].isupper():
         parts = regex.split(r"[-‐]", text)
         return "title" if all(INNER_CAPITAL.match(part) for part in parts) else "other"
@@ -293,8 +295,10 @@ class Scan:
         count = self.followers(index, capitalised)
         if count == 0:
             return None
-        follower = self.words[index + 1] if self.words[index + 1].key not in PARTICLES else self.words[index + 2]
         tail = [name for name in self.words[index + 1:index + count + 1] if name.key not in PARTICLES]
+        if not tail:
+            return None
+        follower = tail[0]
         long_name = len(tail) >= 2 and all(name.word < WORDLIKE for name in tail)  # "Gala Torrecilla Carpio"
         if word.word >= COMMON and not long_name and (
                 word.info is None or word.info.first > 1000 or word.word >= FUNCTION_WORD
