@@ -5,6 +5,8 @@ Whisper's title-cased noun runs, real source code or real prose."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plugins.policy.detect import find_sensitive, spans
 from tests.detection_sets.clean import stdlib_source, transcripts
@@ -77,3 +79,16 @@ def test_false_alarms_at_most_1_percent_on_the_standard_librarys_source():
     chunks = stdlib_source(200)
     alarms = [text for _, text in chunks if {"person", "address"} & set(find_sensitive([text]))]
     assert len(alarms) <= 0.01 * len(chunks), alarms
+
+
+WORDS = ["de", "la", "Maria", "MARIA", "van", "Laura", "Gómez", "Calle", "Mayor", "12", ",", "Dr.", "Hi", "api",
+         "Zhang", "wei", "An", "der", "Heide", "\n", "y", "Will", "Price", "–", "O'Brien", "Straße"]
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=12), st.text(max_size=20))
+def test_the_recognisers_never_fail_on_any_arrangement_of_words(words, noise):
+    """Regression: a particle ending the text ("Ask Maria de") raised IndexError."""
+    text = " ".join(words) + noise
+    for start, end, _ in spans(text):
+        assert 0 <= start < end <= len(text)
