@@ -141,7 +141,7 @@ def _read_image(data: bytes) -> tuple[str, str]:
 
 def attachment_text(attachment: Any) -> tuple[str, str]:
     """(text read locally from an image, a PDF or a video; why part of it could not be read, or "").
-    Audio is read from its spooled file a window at a time (`Transcriber.scan`).
+    Audio is read from its spooled file a window at a time (`audio_scan.scan`).
 
     A sanitised attachment is read as it will be sent: an image's own pixels, a PDF's page images
     (plus its original text layer), a clip's remuxed streams."""
