@@ -35,7 +35,8 @@ DATE = regex.compile(rf"(?<!\d)(?:{DATE_FORMS}|(?:19|20)\d{{6}})(?!\d)")  # and 
 YEAR_RANGE = regex.compile(r"(?<!\d)(?:19|20)\d\d\s?[-–/]\s?(?:19|20)\d\d(?!\d)")
 THOUSANDS = regex.compile(r"\d{1,3}(?:[., \u00a0]\d{3})+")
 VERSION = regex.compile(r"\d{1,4}(?:\.\d{1,5})*\.\d(?:\.\d{1,5})+")  # dotted, a one-digit group inside: 6.1.7601.17514
-JWT_CLAIM = regex.compile(r'"(?:sub|iat|exp|nbf|jti|auth_time)"\s*:\s*"?$')  # RFC 7519's registered claims
+# RFC 7519's registered claims, or a JSON key the reading's window cut ("| b\":\"123..."): no phone word there
+JWT_CLAIM = regex.compile(r'(?:"(?:sub|iat|exp|nbf|jti|auth_time)|\| [^"|\s]{0,12})"\s*:\s*"?$')
 
 
 def _valid_somewhere(number: str, regions: tuple[str, ...]) -> bool:
