@@ -29,6 +29,7 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     from litellm.proxy.proxy_server import app
     from starlette.middleware import Middleware
 
+    from plugins.attachments.media import release_freed_memory_promptly
     from plugins.backends.gemini import install_cloud_body_check, install_refusals
     from plugins.backends.ollama import install_ollama_backend
     from plugins.platform.settings import check_gateway_settings
@@ -46,6 +47,7 @@ def start_gateway() -> tuple[GatewayHook, EmbeddingServerProvider]:
     hook, provider = GatewayHook(), EmbeddingServerProvider()
     if not inside_proxy():  # imported outside a running proxy (a script, a unit test): nothing to switch on
         return hook, provider
+    release_freed_memory_promptly()  # OCR and transcription buffers go back to the system when freed
     install_gateway_routes(app)
     install_refusals()
     install_cloud_body_check()

@@ -176,3 +176,139 @@ def encoded(pcm: np.ndarray, rate: int, kind: str) -> bytes:
         for packet in stream.encode():
             container.mux(packet)
     return output.getvalue()
+
+
+# -- issue 40: what OCR cannot read, and clean images that must not look so --------------------------------
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+PROSE = ("The committee met on Tuesday to review the budget for the spring festival. Volunteers set up the "
+         "stalls at eight, and the music starts at noon. Please bring your own cups: the council asked us to "
+         "cut plastic waste by half this year. Minutes were approved without changes. Quarterly revenue grew "
+         "12% to 4.3 million, driven by subscriptions (up 18%) and services; headcount is 41.").split()
+
+
+def font(size: int, name: str = "") -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """A system font by file name (DejaVuSans.ttf...), or Pillow's own; OSError when `name` is not installed."""
+    return ImageFont.truetype(name, size) if name else ImageFont.load_default(size=size)
+
+
+def _png(image: Image.Image, jpeg: bool = False) -> bytes:
+    output = io.BytesIO()
+    image.save(output, format="JPEG" if jpeg else "PNG", **({"quality": 85} if jpeg else {}))
+    return output.getvalue()
+
+
+def digits_in_script(label: str, digits: str, script: dict = ARABIC_INDIC, size: int = 40,
+                     name: str = "DejaVuSans.ttf") -> bytes:
+    """A PNG of `label` followed by `digits` written in another script's digits (Arabic-Indic by default),
+    which RapidOCR has no characters for; OSError when no installed font draws them."""
+    image = Image.new("RGB", (1400, 200), "white")
+    ImageDraw.Draw(image).text((30, 60), label + digits.translate(script), fill="black", font=font(size, name))
+    return _png(image)
+
+
+def _lines(words: list[str], width: int) -> list[str]:
+    lines, line = [], ""
+    for word in words:
+        line = f"{line} {word}".strip()
+        if len(line) > width:
+            lines.append(line)
+            line = ""
+    return lines + [line] if line else lines
+
+
+def document_page(seed: int = 0, text_px: int = 16, name: str = "", jpeg: bool = False) -> bytes:
+    """A page of print (title, paragraphs of long lines, a small table), 1240x1754 (A4 at 150 dpi)."""
+    rng = np.random.default_rng(seed)
+    image = Image.new("RGB", (1240, 1754), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((80, 60), f"Annual report, section {seed + 1}", fill="black", font=font(text_px + 12, name))
+    y = 60 + text_px * 3
+    for line in _lines(list(rng.permutation(PROSE * 4)), int(1600 / text_px)):
+        draw.text((80, y), line, fill=(20, 20, 20), font=font(text_px, name))
+        y += int(text_px * 1.5)
+    for row, cells in enumerate([("Region", "Q1", "Q2"), ("North", "1,204", "1,310"), ("South", "987", "1,022")]):
+        for column, cell in enumerate(cells):
+            draw.text((80 + column * 220, y + 40 + row * (text_px + 12)), cell, fill="black", font=font(text_px, name))
+    return _png(image, jpeg)
+
+
+def ui_screenshot(seed: int = 0, dark: bool = False, name: str = "") -> bytes:
+    """A mail client's window, 1440x900: a title bar, a folder list with round icons, twelve messages, buttons."""
+    rng = np.random.default_rng(seed)
+    ground, ink = ((30, 30, 35), (230, 230, 230)) if dark else ((245, 246, 248), (25, 25, 25))
+    image = Image.new("RGB", (1440, 900), ground)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 1440, 48), fill=(50, 90, 160))
+    draw.text((20, 12), "Inbox - Mail", fill="white", font=font(20, name))
+    for index, folder in enumerate(["Inbox", "Starred", "Sent", "Drafts", "Spam", "Trash", "Settings"]):
+        draw.ellipse((20, 80 + index * 44, 40, 100 + index * 44), fill=(120, 160, 220))
+        draw.text((52, 78 + index * 44), folder, fill=ink, font=font(17, name))
+    for index in range(12):
+        top = 70 + index * 62
+        draw.rectangle((220, top, 1420, top + 56), outline=(70, 70, 70) if dark else (200, 200, 200))
+        sender = ["Alice Brown", "Team updates", "Bob", "GitHub", "Calendar", "Newsletter"][index % 6]
+        draw.text((240, top + 6), sender, fill=ink, font=font(16, name))
+        draw.text((240, top + 30), " ".join(rng.choice(PROSE, 9)), fill=ink, font=font(14, name))
+        draw.text((1330, top + 6), f"{index % 12 + 1}:{index * 13 % 60:02d} PM", fill=ink, font=font(14, name))
+    for index, label in enumerate(["Reply", "Forward", "Archive", "Delete"]):
+        draw.rounded_rectangle((240 + index * 130, 850, 350 + index * 130, 885), 8, fill=(60, 120, 200))
+        draw.text((255 + index * 130, 857), label, fill="white", font=font(16, name))
+    return _png(image)
+
+
+def photo_with_text(seed: int = 0, sign: str = "CAFE CENTRAL") -> bytes:
+    """A photo-like JPEG, 1600x1067: a noisy colour gradient, blurred shapes, a sign and a white caption."""
+    from PIL import ImageFilter
+
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:1067, 0:1600]
+    pixels = np.stack([x / 1600 * 180 + 40, y / 1067 * 120 + 60, (x + y) / 2667 * 200], -1)
+    image = Image.fromarray(np.clip(pixels + rng.normal(0, 12, pixels.shape), 0, 255).astype("uint8"))
+    draw = ImageDraw.Draw(image)
+    for _ in range(6):
+        cx, cy, radius = int(rng.integers(0, 1600)), int(rng.integers(0, 1067)), int(rng.integers(40, 200))
+        colour = tuple(int(value) for value in rng.integers(0, 255, 3))
+        draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=colour)
+    draw.rectangle((400, 300, 1200, 520), fill=(240, 240, 230))
+    draw.text((440, 330), sign, fill=(150, 20, 20), font=font(80))
+    draw.text((60, 1007), "Photo: Barcelona, summer 2023", fill="white", font=font(28))
+    return _png(image.filter(ImageFilter.GaussianBlur(0.5 + seed % 2 * 0.7)), jpeg=True)
+
+
+def vector_text_pdf(layer_lines: list[str], drawn: str, drawn_points: float = 11) -> bytes:
+    """A one-page PDF whose text layer holds `layer_lines` (Helvetica 10 pt, 14 pt apart, from the top) and
+    which shows `drawn` below them as filled shapes only, no text: the runs of a high-resolution rendering,
+    each a rectangle path, `drawn_points` tall. Only OCR of the rendered page can read it."""
+    glyphs = font(96)
+    left, top, right, bottom = glyphs.getbbox(drawn)
+    bitmap = Image.new("1", (right + 4, bottom + 4), 0)
+    ImageDraw.Draw(bitmap).text((2, 2), drawn, fill=1, font=glyphs)
+    pixels = np.asarray(bitmap)
+    unit, base = drawn_points / pixels.shape[0], 780 - 14 * len(layer_lines) - 40 - drawn_points
+    shapes = []
+    for row in range(pixels.shape[0]):
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], pixels[row].astype(np.int8), [0]])))
+        bottom_y = base + (pixels.shape[0] - row - 1) * unit
+        shapes += [f"{40 + start * unit:.2f} {bottom_y:.2f} {(end - start) * unit:.2f} {unit:.2f} re"
+                   for start, end in zip(edges[::2], edges[1::2], strict=True)]
+    escaped = [line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in layer_lines]
+    content = ("BT /F1 10 Tf 14 TL 40 780 Td " + " ".join(f"({line}) '" for line in escaped) + " ET 0 g "
+               + " ".join(shapes) + " f").encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    output = io.BytesIO()
+    output.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(output.tell())
+        output.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = output.tell()
+    output.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    output.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    output.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return output.getvalue()

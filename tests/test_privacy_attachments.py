@@ -349,6 +349,26 @@ def test_a_qr_code_is_decoded_and_scanned(gateway, ollama, gemini):
     assert_escalated(response, gemini, ollama)
 
 
+
+def test_digits_in_a_script_ocr_cannot_read_are_unscanned(gateway, ollama, gemini):
+    """Issue 40: an IBAN in Arabic-Indic digits, which RapidOCR has no characters for (it reads them as
+    nothing, as spaces or as letters read unsurely) and Gemini reads: handled as strict, not as clean."""
+    try:
+        data = media.digits_in_script("IBAN ES", IBAN[2:])
+    except OSError:
+        pytest.skip("no installed font draws Arabic-Indic digits (DejaVu Sans)")
+    response = chat(gateway, [image_part("image/png", data)])
+    assert_escalated(response, gemini, ollama, reason="unscanned-content")
+
+
+def test_a_page_of_small_print_stays_flexible(gateway, ollama, gemini):
+    """Issue 40: long lines of 14 px print read whole (RapidOCR's angle classifier turned some upside down,
+    which then read as nothing and made the page unscanned)."""
+    response = chat(gateway, [image_part("image/png", media.document_page(seed=0, text_px=14))])
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-privacy"] == "flexible", response.headers.get("x-gateway-escalated")
+    assert gemini_calls(gemini)
+
 # -- item 6: PDFs leave as page images of what was read -------------------------------------------------------
 
 def _pdf_with_hidden_text() -> bytes:
@@ -419,6 +439,16 @@ def test_a_lying_text_layer_does_not_hide_the_page(gateway, ollama, gemini):
     part = {"type": "file", "file": {"file_data": media.data_uri("application/pdf", data)}}
     assert_escalated(chat(gateway, [part], task="ocr"), gemini, ollama)
 
+
+
+def test_a_value_drawn_as_shapes_beside_a_text_layer_is_read(gateway, ollama, gemini):
+    """Issue 40: a page with a text layer (twenty lines of minutes) and an IBAN drawn as filled paths, in
+    no text layer: OCR of the rendered page reads it, so it never reaches Gemini."""
+    minutes = ["Minutes of the garden committee, held on Tuesday in the library upstairs room; eleven present."] * 20
+    data = media.vector_text_pdf(minutes, f"IBAN {IBAN}")
+    assert "ES91" not in pypdfium2.PdfDocument(data)[0].get_textpage().get_text_range()  # shapes only
+    part = {"type": "file", "file": {"file_data": media.data_uri("application/pdf", data)}}
+    assert_escalated(chat(gateway, [part], task="ocr"), gemini, ollama)
 
 def test_a_pdf_over_the_ocr_budget_is_strict(gateway, ollama, gemini):
     part = {"type": "file", "file": {"file_data": media.data_uri("application/pdf", media.pdf(11))}}

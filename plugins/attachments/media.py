@@ -6,6 +6,8 @@ Type detection never trusts the client's filename or content type. Strict-mode t
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import io
 from typing import BinaryIO
 
@@ -83,6 +85,27 @@ def open_image(data: bytes, draft_side: int | None = None) -> Image.Image:
         raise HTTPException(400, f"Image could not be decoded: {error}") from None
     return image
 
+
+
+def release_memory() -> None:
+    """Hand freed pages back to the system after a large job: glibc keeps them in the worker thread's arena
+    otherwise, and a few big decodes leave the process hundreds of MB larger."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+@functools.lru_cache(maxsize=1)
+def release_freed_memory_promptly() -> None:
+    """From now on, buffers of 256 kB or more are mapped on their own and returned to the system when freed
+    (glibc's M_MMAP_THRESHOLD, fixed). By default glibc raises that threshold to the largest buffer freed
+    so far (up to 32 MB), after which ONNX Runtime's freed activations stay in the heap: an OCR pass then
+    held ~250 MB after it ended, and the next pass's peak stacked on top. Once per process."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def render_page(page, scale: float, max_side: int) -> Image.Image:

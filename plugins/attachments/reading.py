@@ -6,64 +6,41 @@ upside down) and in reading orders by row and by column, plus every QR code's an
 
 from __future__ import annotations
 
-import functools
+from dataclasses import replace
 from typing import Any
 
 from fastapi import HTTPException
 
-from plugins.attachments import media
+from plugins.attachments import media, ocr
+from plugins.attachments.ocr import Line
 from plugins.platform.settings import gateway_settings
-
-
-@functools.lru_cache(maxsize=1)
-def _ocr_engine():
-    from rapidocr_onnxruntime import RapidOCR
-
-    return RapidOCR()
-
-
-def _ocr_read(image: Any) -> tuple[list[tuple[list, str, float]], float]:
-    """(box, text, confidence) of every line OCR finds, and the scale the image was read at."""
-    import numpy as np
-
-    max_side = int(gateway_settings("escalation")["ocr_max_side"])
-    scale = min(1.0, max_side / max(image.size))
-    small = image.convert("RGB")
-    if scale < 1:
-        small = small.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
-    result, _ = _ocr_engine()(np.array(small), text_score=0.0)  # every line, with its score: we judge them
-    return [(line[0], line[1], float(line[2])) for line in result or []], scale
-
-
-Line = tuple[list, str, float]  # (box in the image's own pixels, text, confidence)
 
 
 def _ocr_passes(image: Any) -> tuple[list[Line], list[Line]]:
     """The lines OCR reads in the image as it is, and in a second view: histogram-equalised (text printed
-    faint, #f2f2f2 on white, turns dark) and turned 180 degrees (upside-down photos), its boxes mapped
-    back to the image's pixels."""
+    faint, #f2f2f2 on white, turns dark) and turned 180 degrees (upside-down photos, and lines turned
+    upside down within a page), its boxes mapped back to the image's pixels."""
     from PIL import ImageOps
 
-    first, scale = _ocr_read(image)
-    second, _ = _ocr_read(ImageOps.equalize(image.convert("L")).rotate(180))
-    width, height = image.width * scale, image.height * scale
-    return ([([[x / scale, y / scale] for x, y in box], text, score) for box, text, score in first],
-            [([[(width - x) / scale, (height - y) / scale] for x, y in box], text, score)
-             for box, text, score in second])
+    first = ocr.read_lines(image)
+    width, height = image.size
+    second = [replace(line, box=[[width - x, height - y] for x, y in line.box])
+              for line in ocr.read_lines(ImageOps.equalize(image.convert("L")).rotate(180), turn_lines=True)]
+    return first, second
 
 
 def ocr_lines(image: Any) -> list[tuple[list, str]]:
     """(box in the image's own pixels, text) of every line either OCR pass reads confidently (score >= 0.5,
     RapidOCR's own cut); the image is read at most `ocr_max_side` large."""
     first, second = _ocr_passes(image)
-    return [(box, text) for box, text, score in first + second if score >= 0.5]
+    return [(line.box, line.text) for line in first + second if line.score >= 0.5]
 
 
 def _by_columns(lines: list[Line]) -> str:
     """The lines read column by column, top to bottom (a value wrapping onto the next line of its column,
     beside a second column, is one run of text here; read row by row it is split by the other column)."""
-    spans = sorted(((min(x for x, _ in box), max(x for x, _ in box), min(y for _, y in box), text)
-                    for box, text, _ in lines), key=lambda span: span[0])
+    spans = sorted(((min(x for x, _ in line.box), max(x for x, _ in line.box), min(y for _, y in line.box),
+                     line.text) for line in lines), key=lambda span: span[0])
     columns: list[list[tuple[float, float, float, str]]] = []
     for span in spans:
         column = next((column for column in columns if any(span[0] < other[1] and other[0] < span[1]
@@ -84,22 +61,23 @@ def _outside(codes: list, lines: list[Line]) -> list[Line]:
         return any(left <= x <= right and top <= y <= bottom
                    for left, top, right, bottom in (code.region(4) for code in codes))
 
-    return [line for line in lines if not inside(line[0])]
+    return [line for line in lines if not inside(line.box)]
 
 
 def image_text(image: Any) -> tuple[str, str]:
     """(what an image says: OCR of both passes, row by row and column by column, and every QR code's and
-    barcode's payload; "unreadable-text" when a line was read with a confidence under
-    `gateway.escalation.ocr_min_confidence` (mirrored, blurred, stylised) or a code was found that could not
-    be decoded, else "")."""
+    barcode's payload; "unreadable-text" when OCR found text it could not read (`ocr.unread`: a line read
+    with a score under `gateway.escalation.ocr_min_confidence` (mirrored, blurred, stylised), read as nothing,
+    read unsurely, or with glyphs it has no characters for, such as Arabic-Indic digits) and the other pass
+    did not read it either, or a code was found that could not be decoded, else "")."""
     from plugins.attachments.codes import codes_text, read_codes
 
     minimum = float(gateway_settings("escalation")["ocr_min_confidence"])
     codes = read_codes(image)
     first, second = (_outside([code for code in codes if code.readable], lines) for lines in _ocr_passes(image))
-    unsure = any(score < minimum for _, _, score in first) or any(not code.readable for code in codes)
-    texts = [" ".join(text for _, text, _ in first), _by_columns(first),
-             " ".join(text for _, text, score in second if score >= 0.5), codes_text(codes)]
+    unsure = ocr.unread(first, second, minimum) or any(not code.readable for code in codes)
+    texts = [" ".join(line.text for line in first), _by_columns(first),
+             " ".join(line.text for line in second if line.score >= 0.5), codes_text(codes)]
     return "\n".join(text for text in texts if text).strip(), "unreadable-text" if unsure else ""
 
 
@@ -144,7 +122,14 @@ def attachment_text(attachment: Any) -> tuple[str, str]:
     Audio is read from its spooled file a window at a time (`audio_scan.scan`).
 
     A sanitised attachment is read as it will be sent: an image's own pixels, a PDF's page images
-    (plus its original text layer), a clip's remuxed streams."""
+    (plus its original text layer), a clip's remuxed streams. Freed memory goes back to the system after."""
+    try:
+        return _attachment_text(attachment)
+    finally:
+        media.release_memory()
+
+
+def _attachment_text(attachment: Any) -> tuple[str, str]:
     kind = attachment.kind
     if kind == "video":  # read from its spooled file, never whole
         from plugins.attachments.video import video_text

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import io
 import tempfile
 from dataclasses import dataclass
@@ -63,21 +62,12 @@ def flatten(image: Image.Image) -> Image.Image:
     return image.convert("L" if image.mode == "1" else "RGB")
 
 
-def _release_memory() -> None:
-    """Hand freed pixel buffers back to the system: glibc keeps a large image's pages in the worker
-    thread's arena otherwise, and a few big decodes leave the process hundreds of MB larger."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
-
-
 def image(data: bytes) -> bytes:
     """The image Gemini gets (and OCR reads): see the module docstring."""
     try:
         return _image(data)
     finally:
-        _release_memory()
+        media.release_memory()
 
 
 def _image(data: bytes) -> bytes:
@@ -164,7 +154,7 @@ def pdf(data: bytes) -> SanitisedPdf | None:
         return SanitisedPdf(pdf=_image_pdf(built), pages=pages, text="\n".join(texts))
     finally:
         document.close()
-        _release_memory()
+        media.release_memory()
 
 
 def without_metadata(clip: BinaryIO, kind: str, detected: str) -> BinaryIO:
