@@ -46,6 +46,13 @@ def ours(text: str) -> list[str]:
     ("account no. 12345678901", "bank_account", "12345678901"),
     ("passport number 561234987", "passport", "561234987"),
     ("Führerschein: B072RRE2I55", "driving_licence", "B072RRE2I55"),
+    ("MORGA657054SM9IJ", "driving_licence", "MORGA657054SM9IJ"),  # DVLA: no keyword needed, its date checks
+    ("ref LEE99753018SP9RT", "driving_licence", "LEE99753018SP9RT"),  # surname padded with 9s, a woman's month
+    ("permis 890775200012", "driving_licence", "890775200012"),
+    ("N° de permis : 13AB12345", "driving_licence", "13AB12345"),
+    ("GB 980 7806 84", "tax_id", "GB 980 7806 84"),  # stdnum's example
+    ("VAT reg 980780684", "tax_id", "980780684"),
+    ("GB980780684001", "tax_id", "GB980780684001"),  # a branch's three digits after it
     ("SSN 536-90-4399", "us_ssn", "536-90-4399"),
 ])
 def test_each_kind_found_as_written_and_its_span_is_the_value(text, kind, value):
@@ -71,6 +78,8 @@ def test_dictated_values_are_found(text, kind):
     "PESEL 44051401358", "NAF 28/12345678/41", "USt-IdNr. DE136695977", "P.IVA 00743110158", "NIF 501964842",
     "NHS no. 943 476 5871", "CCC 1234-1234-00 1234567890", "routing number 111000026", "SSN 666-12-3456",
     "NI number DA 12 34 56 C", "NI number GB 12 34 56 A",  # prefixes HMRC never issues
+    "MORGA613054SM9IJ", "MORGA650054SM9IJ", "MORGA663054SM9IJ", "MORGA605324SM9IJ", "MORGA605004SM9IJ",  # no such date
+    "GB 980 7806 85", "VAT reg 980780685",
 ])
 def test_a_failed_check_digit_or_an_impossible_value_is_not_found(text):
     assert ours(text) == []
@@ -78,7 +87,8 @@ def test_a_failed_check_digit_or_an_impossible_value_is_not_found(text):
 
 @pytest.mark.parametrize("text", [
     "Ship 307070190 units", "Call 501964843", "batch 021000021", "id 44051401359", "ref 36574261809",
-    "code 00743110157", "lot 4539439979", "file 281234567840",
+    "code 00743110157", "lot 4539439979", "file 281234567840", "Le dossier 890775200012 est complet.",
+    "permis de construire n° 890775200012", "Order 980780684 shipped",
 ])
 def test_a_bare_number_whose_check_digit_passes_by_chance_is_not_an_id(text):
     """BSN, PT NIF, ABA, PESEL, Steuer-ID, partita IVA, NHS and Spanish social-security numbers pass their
@@ -158,7 +168,7 @@ def flexible(gateway, content: str, **extra):
         extra_body={"privacy_mode": "flexible", **extra})
 
 
-@pytest.mark.parametrize("value", [CODICE_FISCALE, NINO])
+@pytest.mark.parametrize("value", [CODICE_FISCALE, NINO, "MORGA657054SM9IJ", "GB 980 7806 84"])
 def test_an_id_in_a_flexible_chat_never_reaches_gemini(gateway, ollama, gemini, value):
     raw = flexible(gateway, f"Fill the form for me, my number is {value}")
     assert raw.headers["x-gateway-escalated"] == "sensitive-data"

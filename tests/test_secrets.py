@@ -91,6 +91,31 @@ def test_placeholders_references_and_code_are_not_secrets(text):
     assert found("secret", text) == []
 
 
+@pytest.mark.parametrize(("text", "value"), [
+    ("my password is correct horse battery staple", "correct horse battery staple"),
+    ("password: tres tristes tigres comen", "tres tristes tigres comen"),
+    ("contraseña: gato negro come pescado.", "gato negro come pescado"),
+    ("Wi-Fi\nPassword: purple monkey dishwasher lamp\nEnjoy!", "purple monkey dishwasher lamp"),
+    ('PASSPHRASE = "hollow tiger seven lanterns"', "hollow tiger seven lanterns"),
+    ("the passphrase for the backup disk is orange tractor moonlight 77", "orange tractor moonlight 77"),
+])
+def test_passphrases_with_spaces(text, value):
+    assert found("secret", text) == [value]
+
+
+@pytest.mark.parametrize("text", [
+    "the password is stored in the vault", "password is required", "your password is incorrect",
+    "la contraseña es obligatoria", "the password is too short", "password: must contain at least 8 characters",
+    "my password is not working since yesterday", "password is set to expire in 90 days",
+    "Password hashing is done using PBKDF2.", "The root password is asked during installation.",
+    "password: The password of the user", "password: str or None", ":param is_password: Show asterisks instead",
+    "the password is used to authenticate the user against the directory server when it starts",  # a sentence
+    "das Passwort ist falsch", "mot de passe : le mot de passe du compte", "password was rejected for admin site.",
+])
+def test_sentences_about_a_password_are_not_passphrases(text):
+    assert found("secret", text) == []
+
+
 @settings(derandomize=True, max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(["ghp_{36}", "sk_live_{24}", "glpat-{20}", "AIza{35}", "npm_{36}", "SG.{22}.{43}"]),
        st.sampled_from(["TOKEN={}", 'key = "{}"', "here it is: {} thanks", '{{"k": "{}"}}', "`{}`"]),
@@ -128,11 +153,18 @@ def test_eip55_checksum(address):
     assert found("crypto_address", f"pay {broken} now") == []
 
 
-def test_single_case_ethereum_address_needs_a_word():
+def test_single_case_ethereum_address_as_written():
+    """No checksum to check: `0x` and exactly 40 hex digits, letters and digits both, not called a hash."""
     address = "0x52908400098527886e0f7030069857d2e4169ee7"
     assert found("crypto_address", f"my wallet: {address}") == [address]
+    assert found("crypto_address", f"send to {address} today") == [address]
+    assert found("crypto_address", f"to {address.upper().replace('0X', '0x')}") == [address.upper().replace("0X", "0x")]
     assert found("crypto_address", f"sha1 {address}") == []
+    assert found("crypto_address", f"commit digest: {address}") == []
     assert found("crypto_address", "wallet 0x" + "0" * 40) == []
+    assert found("crypto_address", "to 0x" + "1234567890" * 4) == []  # digits alone
+    assert found("crypto_address", f"tx {address}{address[2:26]}") == []  # a longer hex run: a hash or a key
+    assert found("crypto_address", f"commit {address[2:]}") == []  # git's 40 hex digits, no 0x
 
 
 @pytest.mark.parametrize(("address", "valid"), [
@@ -221,7 +253,8 @@ def flexible(gateway, content, **extra):
         model="auto", messages=[{"role": "user", "content": content}], extra_body={"privacy_mode": "flexible", **extra})
 
 
-@pytest.mark.parametrize("content", [f"Here is my .env:\n{ENV}", CODE_BLOCK])
+@pytest.mark.parametrize("content", [f"Here is my .env:\n{ENV}", CODE_BLOCK,
+                                     "Is this strong? my password is correct horse battery staple"])
 def test_a_pasted_secret_never_reaches_gemini(gateway, ollama, gemini, content):
     raw = flexible(gateway, content)
     assert raw.headers["x-gateway-escalated"] == "sensitive-data" and raw.headers["x-gateway-privacy"] == "strict"

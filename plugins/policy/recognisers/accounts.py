@@ -6,18 +6,22 @@ routing number (stdnum `us.rtn`, beside its keyword); and any account number wri
 account keyword ("account number", "número de cuenta", "Kontonummer"...). `passport` and
 `driving_licence` have no check digit anywhere: a number in their countries' shapes counts only right
 after the document's name, in English, Spanish, German, French, Italian, Portuguese, Dutch or Polish.
+Two licences say more: a UK DVLA number encodes its holder (surname, birth date, initials), so one whose
+date exists counts bare; a French permis number (12 digits, or since 2013 two digits, two letters, five
+digits) counts beside "permis" anywhere around it, as forms and CSV headers put it.
 
 The rules and keyword shapes only: `national_ids.py` reads them in the same pass as the other identifiers.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from stdnum.es import ccc
 from stdnum.us import rtn
 
-from plugins.policy.recognisers.checked import Rule, Shapes, keywords
+from plugins.policy.recognisers.checked import Rule, Shapes, keywords, no_check
 from plugins.policy.recognisers.ids import iban_valid
 
 # Between a keyword and its value: punctuation, "number", "no.", "is", "de"... in any of the languages.
@@ -37,6 +41,15 @@ LICENCE_WORDS = keywords(r"driv(?:ing|ers?|er'?s)[\s\-]?licen[cs]es?", r"driving
                          r"patente(?:\s?di\s?guida)?", r"carta\s?de\s?condu[cç][aã]o", r"rijbewijs(?:nummer)?",
                          r"prawo\s?jazdy")
 ROUTING_WORDS = keywords("routing", "aba", "rtn", r"transit\s?number", r"n[uú]mero\s?de\s?ruta")
+# "permis" alone, but not a building, residence, work, hunting or fishing permit.
+PERMIS_WORDS = keywords(r"permis(?!\s?d[e']\s?(?:construire|s[ée]jour|travail|chasse|p[eê]che|am[ée]nager|d[ée]molir))")
+
+# UK DVLA: surname (5, padded with 9), birth decade, month (+50 for women), day, year, two initials (padded
+# with 9), a digit, two check characters; people add spaces after the surname and the date.
+LICENCES = Shapes(r"(?=[a-z]{1,5}9{0,4} ?\d)", {
+    "dvla": r"[a-z]{1,5}9{0,4} ?\d{6} ?[a-z][a-z9]\d[a-z0-9]{2}(?![0-9A-Za-z])",
+})
+DVLA = re.compile(r"[A-Z]{1,5}9{0,4}\d(?:0[1-9]|1[0-2]|5[1-9]|6[0-2])(?:0[1-9]|[12]\d|3[01])\d[A-Z][A-Z9]\d[A-Z0-9]{2}")
 
 # Keywords and the value after them (national_ids.FAMILY reads them with the other shapes), looked for only
 # in a reading holding one of the stems.
@@ -67,6 +80,11 @@ def routing_valid(code: str) -> bool:
     return rtn.is_valid(code) and (prefix <= 12 or 21 <= prefix <= 32 or 61 <= prefix <= 72 or prefix == 80)
 
 
+def dvla_valid(code: str) -> bool:
+    """A DVLA number whose surname is letters then 9s (five in all) and whose birth date could exist."""
+    return DVLA.fullmatch(code) is not None
+
+
 def digits_at_least(count: int, shortest: int, longest: int) -> Callable[[str], bool]:
     """A document number: `shortest` to `longest` characters, `count` of them digits, not one repeated."""
     def valid(code: str) -> bool:
@@ -82,4 +100,9 @@ BANK_ACCOUNT_RULES = (
     Rule("after_account_word", digits_at_least(6, 6, 17), shape="account", bare=True),
 )
 PASSPORT_RULES = (Rule("after_passport_word", digits_at_least(4, 6, 10), shape="passport", bare=True),)
-DRIVING_LICENCE_RULES = (Rule("after_licence_word", digits_at_least(4, 6, 20), shape="licence", bare=True),)
+DRIVING_LICENCE_RULES = (
+    Rule("after_licence_word", digits_at_least(4, 6, 20), shape="licence", bare=True),
+    Rule("gb_dvla", dvla_valid, shape="dvla", length=16, bare=True),
+    Rule("fr_permis", no_check, PERMIS_WORDS, length=12),
+    Rule("fr_permis_2013", no_check, PERMIS_WORDS, shape="fr_permis"),
+)

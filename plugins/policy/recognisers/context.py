@@ -24,7 +24,7 @@ REFERENCE_WORDS = regex.compile(
 IDENTITY_WORDS = regex.compile(
     r"\b(?:bsn|burgerservice\s?nummer|nif|nie|nir|nipc|contribuinte|nhs|aba|routing|pesel|steuer[\s-]?id\w*|idnr|"
     r"identifikationsnummer|ssn|itin|tin|iva|vat|tva|btw|ust[\s-]?idnr|passport|pasaporte|passeport|passaporto|"
-    r"reisepass|licen[cs]e|carnet|f[üu]hrerschein|codice\s?fiscale|national\s?insurance|ni\s?number|"
+    r"reisepass|licen[cs]e|carnet|permis|f[üu]hrerschein|codice\s?fiscale|national\s?insurance|ni\s?number|"
     r"social\s?security|seguridad\s?social|s[ée]curit[ée]\s?sociale|nss|naf|account|cuenta|konto|compte|conto|"
     r"ccc|iban|dni|cpf|id\s?number|identity)\b",
     regex.IGNORECASE,

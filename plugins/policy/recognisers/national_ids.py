@@ -8,10 +8,11 @@ a number counts only beside its keyword (`BSN`, `NIF`, `PESEL`, `routing number`
 gateway's languages, also as a field name: `nhs_number`, `routingNumber`) or written in its own layout
 (NHS `943 476 5870`, SSN `536-90-4399`, Steuer-ID `36 574 261 809`). Codes whose check rarely passes
 by chance count bare: codice fiscale, French NIR, UK National Insurance number (its prefix rules), EU
-VAT numbers with their country prefix, the Spanish CCC.
+VAT numbers with their country prefix, the Spanish CCC. A UK VAT number (stdnum `gb.vat`, mod 97: about 3 %
+pass by chance) counts with its `GB` (bare), and without it beside "VAT".
 
 Kinds: `national_id` (FR NIR, IT codice fiscale and identity card, UK NINO, DE Steuer-ID, NL BSN,
-PL PESEL, ES social-security number), `tax_id` (EU VAT numbers, IT partita IVA, PT NIF, US ITIN),
+PL PESEL, ES social-security number), `tax_id` (EU and UK VAT numbers, IT partita IVA, PT NIF, US ITIN),
 `health_id` (UK NHS number), `us_ssn`, and with the rules of `accounts.py`, `bank_account`,
 `passport` and `driving_licence`: one family (checked.Family), read in one pass.
 """
@@ -23,6 +24,7 @@ from stdnum.de import idnr
 from stdnum.eu import vat
 from stdnum.fr import nir
 from stdnum.gb import nhs
+from stdnum.gb import vat as gb_vat
 from stdnum.it import codicefiscale, iva
 from stdnum.nl import bsn
 from stdnum.pl import pesel
@@ -77,6 +79,7 @@ PT_NIF_WORDS = keywords("nif", "nipc", "contribuinte", r"identifica[cç][aã]o\s
 ITIN_WORDS = keywords("itin", "taxpayer", "tin")
 VAT_WORDS = keywords("vat", "ust", r"ust[\s\-]?idnr", "umsatzsteuer", "uid", "iva", "tva", "btw", "mwst", "nif", "cif",
                      "nipc", "nip", "di[cč]", "tax", r"intracomunitari[ao]", "intracommunautaire")
+GB_VAT_WORDS = keywords("vat", r"value\s?added\s?tax")
 NHS_WORDS = keywords("nhs", r"national\s?health", r"health\s?service")
 SSN_WORDS = keywords("ssn", r"social\s?security", r"seguro\s?social")
 
@@ -90,6 +93,8 @@ CODES = Shapes(r"(?=[a-z]{1,6}[ .\-]?\d)", {  # letters, then a digit: what the 
     "nino": r"(?!bg|gb|kn|nk|nt|tn|zz)[a-ceghj-pr-tw-z][a-ceghj-npr-tw-z][ .\-]?\d\d[ .\-]?\d\d[ .\-]?\d\d[ .\-]?[a-d]"
             r"(?![0-9A-Za-z])",
     "it_identity_card": r"ca ?\d{5} ?[a-z]{2}(?![0-9A-Za-z])",
+    # UK VAT: GB, then 9 digits (3-4-2 as HMRC writes them) or 12 (a branch's three more).
+    "gb_vat": r"(?-i:GB) ?\d{3} ?\d{4} ?\d\d(?: ?\d{3})?(?![0-9A-Za-z])",
     # Country prefix in capitals (lower-case "de", "es", "it" are words); joined to the number it counts
     # bare; spaced ("DE 136695976", also how "de 136695976" reads upper-cased) only beside a VAT word.
     "vat": _VAT_PREFIX + _VAT_BODY,
@@ -98,6 +103,7 @@ CODES = Shapes(r"(?=[a-z]{1,6}[ .\-]?\d)", {  # letters, then a digit: what the 
 NUMBERS = Shapes(r"(?=\d)", {
     # Corsica's NIR (département 2A/2B); every other NIR is a run of digits.
     "nir_corsica": rf"[1278](?:[ .]?\d){{4}}[ .]?2[ .]?[ab](?:[ .]?\d){{8}}(?![0-9A-Za-z])(?!{SEPARATOR}[0-9])",
+    "fr_permis": r"\d\d[a-z]{2}\d{5}(?![0-9A-Za-z])",  # the French licence's number since 2013
     "digits": DIGIT_RUN,
 })
 
@@ -116,6 +122,8 @@ RULES = {
     "tax_id": (
         Rule("eu_vat", vat_valid, shape="vat", bare=True),
         Rule("eu_vat_spaced", vat_valid, VAT_WORDS, shape="vat_spaced"),
+        Rule("gb_vat", gb_vat.is_valid, shape="gb_vat", bare=True),
+        Rule("gb_vat_digits", gb_vat.is_valid, GB_VAT_WORDS, length=9),
         Rule("it_partita_iva", iva.is_valid, IVA_WORDS, length=11),
         Rule("pt_nif", nif.is_valid, PT_NIF_WORDS, length=9),
         Rule("us_itin", itin.is_valid, ITIN_WORDS, length=9, layout=r"\d{3}[ \-]\d\d[ \-]\d{4}"),
@@ -131,7 +139,9 @@ RULES = {
     "passport": accounts.PASSPORT_RULES,
     "driving_licence": accounts.DRIVING_LICENCE_RULES,
 }
-FAMILY = Family((CODES, accounts.KEYWORDS, NUMBERS), RULES)  # keywords and their values before the digits they hold
+# DVLA licences before the other codes (a surname may start like a VAT prefix: DEANS...); keywords and their
+# values before the digits they hold.
+FAMILY = Family((accounts.LICENCES, CODES, accounts.KEYWORDS, NUMBERS), RULES)
 NATIONAL_ID, TAX_ID, HEALTH_ID = (FAMILY.recogniser(kind) for kind in ("national_id", "tax_id", "health_id"))
 US_SSN, BANK_ACCOUNT = FAMILY.recogniser("us_ssn"), FAMILY.recogniser("bank_account")
 PASSPORT, DRIVING_LICENCE = FAMILY.recogniser("passport"), FAMILY.recogniser("driving_licence")

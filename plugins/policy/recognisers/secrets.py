@@ -43,7 +43,7 @@ from detect_secrets.plugins import (
 )
 
 from plugins.policy.deadline import finditer
-from plugins.policy.recognisers.secret_values import password_like, random_looking
+from plugins.policy.recognisers.secret_values import passphrase_like, password_like, random_looking
 
 
 def _ds(detector: type, *indexes: int) -> str:
@@ -111,6 +111,17 @@ NATURAL = regex.compile(
     r"(?i)\b(?:password|passwort|kennwort|contraseña|contrasena|clave|mot de passe|mdp|passcode|passphrase|"
     r"senha|parola d'ordine)(?:\s+\S{1,20}){0,4}?\s+(?:is|was|es|era|ist|lautet|war|est|était|è|e|é)\s*:?\s+"
     r"[\"'“«‹]?(?P<value>[^\s\"'“”«»‹›]{4,80})")
+# Words with spaces said or assigned after a password's name, up to the end of the line or sentence; bounded
+# (a longer run is a sentence about the password, not one).
+_PHRASE_NAME = (r"password|passwort|kennwort|contraseña|contrasena|clave|mot de passe|mdp|passcode|passphrase|"
+                r"pass phrase|senha|parola d'ordine")
+_PHRASE = (r"[\"'“«]?(?P<value>[^\W_](?:[^\W_]|['’\-])*(?:[ \t]+[^\W_](?:[^\W_]|['’\-])*){2,7})[\"'”»]?"
+           r"(?=[ \t]*(?:[.!?,;:)\]—–]|$))")
+PASSPHRASE = regex.compile(
+    r"(?im)(?<![^\W_])(?<![:@](?:param|type|paramtype|arg|keyword|ivar|var)\s+[\w\-.]{0,30})"  # a docstring's field
+    r"(?:[\w\-.]{0,30}[_\-.])?(?:" + _PHRASE_NAME + r")(?:"
+    r"(?:[ \t]+\S{1,20}){0,4}?[ \t]+(?:is|was|es|era|ist|lautet|war|est|était|è|e|é)(?!\w)[ \t]*:?"  # said
+    r"|[\"']?[ \t]*[:=])[ \t]*" + _PHRASE)  # assigned
 NEAR_WORD = regex.compile(
     r"(?i)\b(?:api[ _\-]?key|access[ _\-]?key|secret(?:[ _\-]?key)?|token|bearer|apikey|password|passwd|"
     r"credentials?|authorization|clave|schlüssel|clé|chiave)s?\b")
@@ -224,6 +235,9 @@ class Secrets:
             value = match.group("value").rstrip(".,;:?)]}\"'»”")
             if password_like(value, 6, allow_digits=True):
                 yield match.start("value"), match.start("value") + len(value)
+        for match in finditer(PASSPHRASE, text, deadline):
+            if passphrase_like(match.group("value")):
+                yield match.span("value")
         for word in finditer(NEAR_WORD, text, deadline):
             for token in NEAR_TOKEN.finditer(text, word.end(), min(len(text), word.end() + 260)):
                 if token.start() > word.end() + 60:  # a few words on, no further

@@ -4,9 +4,11 @@ bech32m (taproot and later, `bc1p...`, BIP 350, which stdnum does not know), and
 
 An Ethereum address in mixed case carries its EIP-55 checksum (the case of each letter is a bit of the
 address's Keccak-256 hash): it is reported when the checksum holds. All-lower or all-upper case carries
-none, and 40 hex digits are also hashes and keys: those are reported only after a word that says what
-they are (eth, wallet, address, USDC...). Keccak-256 is not `hashlib.sha3_256` (SHA-3 pads differently)
-and no Keccak package is installed, so it is written out below (the Keccak team's compact form).
+none: it counts as written, `0x` and exactly 40 hex digits holding letters and digits, unless a word
+before it calls it a hash (sha1, digest, commit...). Git's commit hashes, also 40 hex digits, are
+written without `0x`; longer hex runs (transaction hashes, keys) never match. Keccak-256 is not
+`hashlib.sha3_256` (SHA-3 pads differently) and no Keccak package is installed, so it is written out
+below (the Keccak team's compact form).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ CANDIDATE = regex.compile(
 GATE = re.compile(r"[0-9A-Za-z]{26}")  # every address is a run this long: text without one is not searched
 ETH_WORDS = regex.compile(r"(?i)\b(?:eth|ether|ethereum|wallet|address|addr|erc-?20|metamask|usdt|usdc|dai|"
                           r"polygon|matic|bnb|bsc|arbitrum|payout|deposit|recipient|beneficiary|wei|gwei)\w*")
+HASH_WORDS = regex.compile(r"(?i)\b(?:sha-?1|sha|hash|digest|commit|checksum|fingerprint|ripemd|hmac|keccak|"
+                           r"revision)\w*")
 BECH32M = 0x2BC830A3
 BECH32_ALPHABET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 BC_PREFIX = [3, 3, 0, 2, 3]  # "bc" expanded for the checksum (BIP 173)
@@ -103,7 +107,9 @@ def address_valid(value: str, before: str) -> bool:
             return False
         if digits != digits.lower() and digits != digits.upper():
             return eip55_valid(value)
-        return ETH_WORDS.search(before[-48:]) is not None
+        near = before[-48:]
+        mixed = any(char.isdigit() for char in digits) and any(char.isalpha() for char in digits)
+        return mixed and (ETH_WORDS.search(near) is not None or HASH_WORDS.search(near) is None)
     return bitcoin.is_valid(value)
 
 
