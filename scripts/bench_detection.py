@@ -123,14 +123,14 @@ def held_out(detect: Detector, name: str) -> None:
     import tests.detection_sets as sets
     from tests.detection_sets.clean import corpora
 
-    samples = [sample for module in pkgutil.iter_modules(sets.__path__) if module.name != "clean"
+    samples = [(module.name, sample) for module in pkgutil.iter_modules(sets.__path__) if module.name != "clean"
                for sample in getattr(importlib.import_module(f"tests.detection_sets.{module.name}"), "SAMPLES", [])]
     found: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     misses: dict[str, list[str]] = defaultdict(list)
     started = time.perf_counter()
-    for sample in samples:
+    for module, sample in samples:
         hit = sample.kind in detect(sample.text)
-        for axis, value in (("place", sample.place), ("group", sample.group)):
+        for axis, value in (("place", sample.place), ("group", sample.group), ("set", module)):
             found[sample.kind, axis, value][0] += hit
             found[sample.kind, axis, value][1] += 1
         if not hit and len(misses[sample.kind]) < 5:
@@ -138,7 +138,7 @@ def held_out(detect: Detector, name: str) -> None:
     rate = len(samples) / (time.perf_counter() - started)
     print(f"\n== {name} on the held-out hand-written sets: {len(samples)} texts, {rate:.0f} texts/s")
     for kind in sorted({key[0] for key in found}):
-        for axis in ("place", "group"):
+        for axis in ("set", "place", "group"):
             cells = sorted((value, hits) for (k, a, value), hits in found.items() if k == kind and a == axis)
             print(f"{kind:<16}{axis:<6}" + "  ".join(f"{value} {100 * h / n:.0f}% ({n})" for value, (h, n) in cells))
         print(f"  missed: {'; '.join(misses[kind])}" if misses[kind] else "")
@@ -154,7 +154,11 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=40, help="values per kind and locale")
     parser.add_argument("--clean", type=int, default=60, help="clean paragraphs per locale (6 locales)")
     parser.add_argument("--presidio-sample", type=int, default=10, help="values per kind and locale for Presidio")
+    parser.add_argument("--held-out-only", action="store_true", help="only the hand-written sets and real text")
     args = parser.parse_args()
+    if args.held_out_only:
+        held_out(gateway, "gateway find_sensitive")
+        return
     samples, clean = sentences(args.per_kind), clean_paragraphs(args.clean)
     print(f"{len(samples)} sentences, {len(clean)} clean paragraphs; RSS {rss_mb():.0f} MB before")
     gateway(samples[0][3])  # loads the recognisers (the given-name dictionary)

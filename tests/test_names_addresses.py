@@ -40,6 +40,69 @@ def test_names_as_people_write_them(text, name):
     assert found("person", text) == [name]
 
 
+@pytest.mark.parametrize(("text", "name"), [
+    # East Asian family names, given names that are words elsewhere, either order, lower case after a cue
+    ("The quote was sent by Wang Fang yesterday.", "Wang Fang"),
+    ("Seo-yeon Lee will join the call.", "Seo-yeon Lee"),
+    ("loop in liu bo pls", "liu bo"),
+    # cues in chat, the Spanish dative among them; an ordinary word for a first name, then a surname
+    ("pásale el informe a gao hong", "gao hong"),
+    ("remind gemma hughes about the invoice", "gemma hughes"),
+    # Arabic and Berber particles, in lower case and in a tab-separated row
+    ("avisa a yassine el fassi mañana", "yassine el fassi"),
+    ("Yassine\tEl Fassi\t2024-01-03", "Yassine\tEl Fassi"),
+])
+def test_names_round_5(text, name):
+    assert found("person", text) == [name]
+
+
+@pytest.mark.parametrize(("text", "cells"), [
+    ("employee_id,given_name,family_name\n77,Rocío,Herrera Campos\n78,Wei,Chen",
+     ["Rocío", "Herrera Campos", "Wei", "Chen"]),
+    ("| Name | Team |\n|---|---|\n| Adaeze Obi | Finance |", ["Adaeze Obi"]),  # a Markdown table
+    ("name,price\nWidget,3.50\nDesk lamp,12.00\nSolar Charger,20.00", []),  # "name" holding products: not people
+    ("Surname;Name;City\nKowalczyk;Agnieszka;Murcia", ["Kowalczyk", "Agnieszka"]),
+])
+def test_cells_under_a_name_columns_header(text, cells):
+    """Every cell is inside a span found as a person (a row's cells next to each other may be one span)."""
+    spans = found("person", text)
+    assert all(any(cell in span for span in spans) for cell in cells) and (spans or not cells) and (cells or not spans)
+
+
+def test_a_line_of_code_is_not_a_header():
+    code = ("    def assertNotAlmostEqual(self, first, second, places=None, msg=None,\n"
+            "                             delta=None):\n"
+            "           (default 7) and comparing to zero, or by comparing that the\n")
+    assert found("person", code) == []
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("Adres: Neude 11, Utrecht", "Neude 11"),  # after an address label, a street with no type word
+    ("site,address\nstore 4,\"Damrak 1, 1012 LG Amsterdam\"", "Damrak 1, 1012 LG Amsterdam"),
+    ("Die Firma sitzt jetzt in Lange Voorhout 34, 2514 EE Den Haag.", "Lange Voorhout 34, 2514 EE Den Haag"),
+    ("im at plaza de españa 4", "plaza de españa 4"),
+    ("Helbidea: Gorbeia etorbidea 4", "Gorbeia etorbidea 4"),
+    ("drop it at rosenweg 9b pls", "rosenweg 9b"),
+])
+def test_addresses_round_5(text, address):
+    assert address in found("address", text)
+
+
+@pytest.mark.parametrize("text", [
+    "avviare il sistema con uno di essi e correggere le cose da lì.",  # Italian "di" is a preposition
+    "The Hong Kong office ships from Hong Kong.", "Tang Dynasty pottery",
+    "Se si stanno convertendo dati di vecchi programmi C",
+])
+def test_no_person_in_lower_case_prose(text):
+    assert found("person", text) == []
+
+
+def test_a_package_log_is_not_a_card():
+    """"amd64 2.7.6-7" and the next line's date, read with digit groups joined, made a Luhn-valid 13 digits."""
+    log = "2025-06-24 14:36:51 status unpacked patch:amd64 2.7.6-7\n2025-06-24 14:36:51 status half-installed"
+    assert "credit_card" not in find_sensitive([log])
+
+
 @pytest.mark.parametrize("address", [
     "Paretzer Straße 365", "Zittauer Straße 245", "An der Heide 1171", "657 Allée Lamartine", "971 Venelle Du Tir",
     "Rúa da Cantareliña, 573", "Av de los Reyes Católicos, 44", "Keizersgracht 123", "Carrer de Mallorca, 401",

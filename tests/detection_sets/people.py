@@ -111,5 +111,35 @@ def _addresses(addresses: dict, styles: dict) -> list[Sample]:
     return out
 
 
+# Round 5's tuning (people_fresh.py is its held-out set): more origins, chat cues, table shapes, streets.
+TUNING_NAMES_5 = {
+    "chinese": ["Liu Bo", "Gao Hong", "Ming Zhao", "Sun Li"],
+    "east-asian-other": ["Kenji Watanabe", "Sakura Ito", "Seo-yeon Lee", "Thanh Tran", "Hoang Pham"],
+    "moroccan": ["Omar Ben Moussa", "Samira Ait Ouali", "Yassine El Fassi"],
+    "polish": ["Marek Nowak", "Zofia Lewandowska"], "west-african": ["Moussa Konaté", "Awa Coulibaly"],
+    "portuguese-brazilian": ["Tiago Almeida"], "british-irish": ["Gemma Hughes"],
+}
+TUNING_STYLES_5 = {
+    "chat": ["loop in {l} pls", "pásale el informe a {l}", "avisa a {l} mañana", "remind {l} about the invoice",
+             "waiting on {l} to reply", "{l} said yes", "sag {l} bitte bescheid", "demande à {l} stp",
+             "chiedi a {l} domani", "assign it to {l}", "heard from {l}?", "quedé con {l} en el bar"],
+    "csv": ["first,last,email_opt_in\n{first},{last},yes", "Surname;Name;City\n{last};{first};Murcia",
+            "{first}\t{last}\t2024-01-03", "\"{first} {last}\",\"sales\"", "name,dept\n{n},ops",
+            "apellidos,nombre\n{last},{first}"],
+}
+TUNING_ADDRESSES_5 = {
+    "de": ["Bahnhofstr. 12", "Im Winkel 4", "Rosenweg 9b", "Kirchplatz 2, 80331 München", "Auf dem Berg 8"],
+    "eu": ["Nagusia kalea 5", "Gorbeia etorbidea 4", "Foruen plaza 1"],
+    "nl": ["Kalverstraat 92", "Lange Voorhout 34, 2514 EE Den Haag", "Neude 11, Utrecht"],
+    "es": ["Plaza de España 4", "Rambla Nova 40, Tarragona"], "en_GB": ["9 Mill Lane, Oxford OX2 6JR"],
+}
+TUNING_ADDRESS_STYLES_5 = {
+    "chat": ["im at {l}", "ven a {l} cuando puedas", "drop it at {l} pls", "deja el paquete en {l}"],
+    "form": ["Address: {a}", "Adres: {a}\nTelefoon: zie bijlage", "Helbidea: {a}"],
+    "prose": ["The shop moved to {a} last year.", "Die Firma sitzt jetzt in {a}."],
+}
+
+
 SAMPLES = _names(HELD_OUT_NAMES, NAME_STYLES) + _addresses(HELD_OUT_ADDRESSES, ADDRESS_STYLES)
-TUNING = _names(TUNING_NAMES, TUNING_STYLES) + _addresses(TUNING_ADDRESSES, TUNING_ADDRESS_STYLES)
+TUNING = (_names(TUNING_NAMES, TUNING_STYLES) + _addresses(TUNING_ADDRESSES, TUNING_ADDRESS_STYLES)
+          + _names(TUNING_NAMES_5, TUNING_STYLES_5) + _addresses(TUNING_ADDRESSES_5, TUNING_ADDRESS_STYLES_5))

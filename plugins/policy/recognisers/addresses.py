@@ -9,6 +9,8 @@ types written apart ("Paretzer Straße 365"), streets named with a preposition (
 Catalan, Galician, Portuguese and Basque types ("Carrer de Mallorca, 401", "Rúa do Vilar, 35", "Kale
 Nagusia 14"). Types that mean nothing but a street are read in any case, so lower-case chat ("ok apunta
 calle sorolla, 459") is read too; ambiguous ones ("via", "place", "route") need a capitalised name.
+A cell of a table under an address column's header ("address", "dirección", "Anschrift") that holds a
+word and a number is one too, whatever its street looks like ("Damrak 1").
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 import regex
 
 from plugins.policy.deadline import finditer
+from plugins.policy.recognisers.columns import cells_under
 
 CAP = r"\p{Lu}[\p{L}'’.-]{0,40}"  # a capitalised word of a street name
 NUMBER = r"\d{1,5}(?:\s?[A-Za-z](?![\p{L}]))?(?:\s?[-/]\s?\d{1,5}[A-Za-z]?)?"  # 12, 12a, 47-26, 49/98
@@ -50,10 +53,15 @@ LOWER = r"\p{Ll}[\p{L}'’.-]{0,40}"  # words bounded: a 1 MB "a.a.a..." is read
 # Street types that mean nothing else, in any case (es, ca, gl, pt, eu, it, fr).
 UNAMBIGUOUS = ("calle|c/|avda|avenida|av|carrer|avinguda|passeig|plaça|travessera|rúa|rua|travessa|praça|paseo|"
                "glorieta|rambla|carretera|ctra|urbanización|urb|callejón|kalea|kale|etorbidea|viale|piazza|piazzale|"
-               "vicolo|lungomare|rue|allée|boulevard|impasse|venelle|ruelle|calçada|estrada|gran\\s+v[ií]a")
+               "vicolo|lungomare|rue|allée|boulevard|impasse|venelle|ruelle|calçada|estrada|gran\\s+v[ií]a|plaza|pza|"
+               "hiribidea|pasealekua|zumarkalea|enparantza")
 ENGLISH = "street|road|avenue|lane|drive|boulevard|crescent|terrace|close|gardens|square|grove|mews|parkway|st\\.|rd\\."
-APART = "straße|strasse|str\\.|allee|weg|platz|ring|gasse|damm|chaussee|ufer|kalea|etorbidea|straat|laan|plein|kade"
-COMPOUND = "straße|strasse|straat|gracht|gasse|allee|laan|plein|kade|singel|dijk"
+APART = ("straße|strasse|str\\.|allee|weg|platz|ring|gasse|damm|chaussee|ufer|kalea|etorbidea|straat|laan|plein|kade|"
+         "plaza|hiribidea|pasealekua|zumarkalea|enparantza|errepidea|bidea")  # German, Dutch, Basque
+COMPOUND = "straße|strasse|str\\.|straat|gracht|gasse|allee|laan|plein|kade|singel|dijk|weg|platz"
+# A label that only an address follows, in a form or a message: the street after it needs no type word.
+ADDRESS_LABEL = (r"(?i:address|addr|dirección|direccion|domicilio(?:\s+fiscal)?|adresse|adres|indirizzo|anschrift|"
+                 r"wohnort|lieferadresse|morada|endereço|endereco|helbidea|adreça|ship\s+to|deliver\s+to)")
 MONTHS = ("jan\\w*|feb\\w*|mar\\w*|apr\\w*|may|mai|mayo|maggio|jun\\w*|jul\\w*|aug\\w*|ag[oô]\\w*|sep\\w*|o[ck]t\\w*|"
           "nov\\w*|de[cz]\\w*|dic\\w*|ene\\w*|abr\\w*|avr\\w*|juin|juil\\w*|janv\\w*|févr\\w*|gen\\w*|giu\\w*|lug\\w*|"
           "set\\w*|ott\\w*|märz|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|wochenende|morgen|abend")
@@ -86,15 +94,30 @@ ADDRESS_PATTERN = regex.compile(rf"""
     | \d{{1,5}}[A-Za-z]?,?\s+(?:{ANY}\s+){{1,3}}(?i:{ENGLISH})(?![\p{{L}}])
     | # name, then a type written apart: "Paretzer Straße 365", "Berliner Allee 12", "Nagusia kalea 14"
       (?:{CAP}\s+){{1,2}}(?i:{APART})\s+{NUMBER}(?![\d.,:]\d)
-    | (?:{LOWER}\s+){{1,2}}(?:straße|strasse|allee|kalea|etorbidea|straat)\s+{NUMBER}(?![\d.,:]\d)
+    | (?:{LOWER}\s+){{1,2}}(?:straße|strasse|allee|kalea|etorbidea|hiribidea|pasealekua|zumarkalea|straat)
+        \s+{NUMBER}(?![\d.,:]\d)
     | # German and Dutch streets named with a preposition: "An der Heide 1171", "Unter den Linden 77"
       {PREPOSITION}\s+(?!(?i:{MONTHS})\b)(?!\p{{L}}*(?i:{COMPOUND})\b){ANY}(?:[ -]{ANY})?
         \s+(?!(?:19|20)\d\d(?!\d)){NUMBER}(?![\d.,:]\d)
+    | # a street with no type word, then a postcode and a city: "Lange Voorhout 34, 2514 EE Den Haag"
+      (?:{CAP}\s+){{1,3}}{NUMBER},\s*(?:\d{{4}}\s?[A-Z]{{2}}|\d{{5}})\s+\p{{Lu}}\p{{L}}{{1,40}}(?:\s+\p{{Lu}}\p{{L}}{{1,40}})?
+    | # after an address label, any street and its number: "Adres: Neude 11", "address: damrak 1"
+      (?<={ADDRESS_LABEL}\s*[:：]\s*){ANY}(?:\s+{ANY}){{0,3}},?\s+{NUMBER}(?![\d.,:]\d)
     | # compounds in any case: "keizersgracht 123", "friedrichstraße 43"
       \p{{L}}[\p{{L}}-]*(?i:{COMPOUND})\s+{NUMBER}(?![\d.,:]\d)
     )""", regex.V1 | regex.VERBOSE)
 # English -ring words are not German streets ("Spring 2025", "Monitoring 3").
 NOT_GERMAN_STREET = regex.compile(r"(?i)(?:[aeiouy]ring|spring|string|offering)\s")
+
+
+# Table headers (case, spaces, "_", "-" and "." removed) of columns that hold street addresses.
+ADDRESS_COLUMNS = frozenset("""
+address addr address1 addressline1 addressline streetaddress street shipto shippingaddress billingaddress
+deliveryaddress homeaddress postaladdress mailingaddress dirección direccion domicilio domiciliofiscal calle
+direcciónenvío direccionenvio adresse adressepostale rue indirizzo anschrift straße strasse adres straat
+morada endereço endereco rua helbidea helbide adreça adreca
+""".split())
+CELL_ADDRESS = regex.compile(r"(?=.*\p{L}{3})(?=.*\d).{4,100}", regex.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -107,6 +130,9 @@ class Addresses:
             if NOT_GERMAN_STREET.match(match[0][:match[0].find(" ") + 1] if " " in match[0] else ""):
                 continue
             yield match.span()
+        for start, end, _ in cells_under(text, ADDRESS_COLUMNS, deadline):
+            if CELL_ADDRESS.fullmatch(text, start, end):
+                yield start, end
 
 
 ADDRESS = Addresses()

@@ -1,6 +1,7 @@
 """Payment card numbers: 12 to 19 digits, as people write them (groups split by spaces, dashes or dots),
 that pass the Luhn check and start with an issuer's number range at one of the issuer's lengths. A
-shorter number (12-15 digits: Maestro, Amex, Diners) introduced as an order or invoice is not a card."""
+shorter number (12-15 digits: Maestro, Amex, Diners) introduced as an order or invoice is not a card, nor
+one of 12-14 digits that starts inside a word ("amd64 2.7.6-7" with a date after it, read joined)."""
 
 from __future__ import annotations
 
@@ -67,9 +68,11 @@ class Cards:
                     digits += run.group(0)[groups[last][0]:groups[last][1]]
                     if len(digits) > 19 or groups[last][1] - groups[last][0] < 3 < len(digits):
                         break  # no card is written with a group of one or two digits (dates and times are)
-                    if is_card(digits) and (len(digits) >= 16 or not introduced_as_reference(
-                            text[max(0, offset + groups[first][0] - 20):offset + groups[first][0]])):
-                        yield offset + groups[first][0], offset + groups[last][1]
+                    start = offset + groups[first][0]
+                    glued = len(digits) < 15 and text[start - 1:start].isalpha()
+                    if is_card(digits) and not glued and (len(digits) >= 16 or not introduced_as_reference(
+                            text[max(0, start - 20):start])):
+                        yield start, offset + groups[last][1]
                         break
 
 

@@ -9,7 +9,10 @@ A person is:
 - in lower case (chat, transcripts), a first and a last name that are not ordinary words ("maria lopez"),
   or after a cue that introduces a person ("talk to kenny pena", "soy ana ruiz");
 - a first name alone right after a cue that only a person follows ("Hi Priya", "soy Ionuț", "ich bin
-  Jörg", "Regards, Andrei").
+  Jörg", "Regards, Andrei");
+- a cell of a table under a header that names it ("first_name,last_name", "apellidos;nombre"): any
+  cell of letters under a header that can only hold names, one that reads as a name under "name" or
+  "contact" (which may hold products or teams).
 
 A name that is also an ordinary word ("Will", "Grace", "Price", "Water") needs more: a following surname
 that is not one, so "Will Price" or a Whisper transcript's "Vendor Price" is not a person while "Will
@@ -28,6 +31,7 @@ from typing import NamedTuple
 import regex
 
 from plugins.policy.deadline import ScanTimeout, finditer, remaining
+from plugins.policy.recognisers.columns import cells_under
 from plugins.policy.recognisers.name_lists import NameInfo, NameListUnavailable, fold, lookup, name_list
 
 TITLES = frozenset(fold(title) for title in (
@@ -38,7 +42,9 @@ TITLES = frozenset(fold(title) for title in (
 FULL_TITLES = frozenset(fold(title) for title in "Herr Frau Miss Madame Monsieur Mademoiselle Signor Signora "
                         "Signorina Señor Señora Señorita Doña Lady Sir Dame Lord Mevrouw Heer Pan Pani".split())
 PARTICLES = frozenset("de del della dela di da dal dalla dos das do du des van der den von zu le la y i ter ten "
-                      "mac bin ben bint al el ibn abu ould ap af".split())
+                      "mac bin ben bint al el ibn abu ould ait ap af".split())
+# Particles that join a name written all in lower case ("yassine el fassi"); "di", "de" are read as prepositions.
+LOWER_PARTICLES = frozenset("el al ben bin bint ait ibn abu ould".split())
 # Capitalised words that are not names here (sentence openers, months, days, things), whatever the list says.
 NOT_NAMES = frozenset(fold(word) for word in """
 the a an and or of in on at to for from by with our your their this that these those we you they he she it
@@ -69,6 +75,9 @@ san santa santo saint sankt madonna val valle monte mont port fort lake mount de
 ab lido terme isola castello bosco ponte porto borgo villa bagni riva east west north south new old don
 january february march september october november december
 """.split())  # April, June, August, Avril, Mai, Julio are first names too: the list's weights decide
+# Places whose words the list holds as names ("Hong" and "Kong" are both).
+PLACES = frozenset(("hong kong", "sri lanka", "costa rica", "puerto rico", "abu dhabi", "tel aviv", "buenos aires",
+                    "sierra leone", "burkina faso", "kuala lumpur", "phnom penh", "ho chi minh", "chiang mai"))
 COMPANY_AFTER = regex.compile(
     r"\s*(?:,\s*)?(?:&|S\.\s?[A-Z][A-Za-z.]*|GmbH|AG|KG|OHG|GbR|e\.\s?V\.|SE|SA|S\.A\.|SL|S\.L\.|SAS|SARL|SNC|S\.p\.A\.|SpA|SPA|s\.r\.l\.|"
     r"srl|S\.r\.l\.|Srl|SRL|KGaA|Stiftung|Inc|LLC|Ltd|PLC|plc|LLP|Corp|Co\b|Group|Gruppe|Holding|Partners|e\s+figli|et\s+Fils|"
@@ -92,8 +101,12 @@ CUE = regex.compile(r"""(?ix)(?:^|(?<=[^\p{L}]))(?:
     ciao|salve|gentile|car[oa]|grazie|saluti|cordiali\s+saluti|sono|mi\s+chiamo|chiedi|chiama|
     olá|ola|obrigad[oa]|cumprimentos|sou|chamo-me|o\s+meu\s+nome\s+é|
     hoi|beste|groeten|met\s+vriendelijke\s+groet|ik\s+ben|mijn\s+naam\s+is|
-    bon\s+dia|hola|salutacions|sóc|em\s+dic|kaixo|ni\s+naiz
-    )\s*[,:]?\s*$""")
+    bon\s+dia|hola|salutacions|sóc|em\s+dic|kaixo|ni\s+naiz|
+    loop\s+in|remind|waiting\s+on|heard\s+from|assign(?:ed)?\s+to|cc'?d|invite|introduce|
+    avisa(?:r|le)?|recuerda(?:le)?|escr[ií]be(?:le)?|manda(?:le)?|p[aá]sa(?:le)?|qued[eéo]\s+con|quedamos\s+con|
+    sag|frag|schreib|demande|dis|écris|chiedi|scrivi|di'|pergunta|diz|avisa|
+    \p{L}+(?:le|les)\s+(?:\p{L}+\s+){0,3}a   # Spanish dative: "pásale el informe a", "dile a"
+    )(?:\s+(?:a|à|al|ao|an|to))?\s*[,:]?\s*$""")
 # Cues after which a first name alone is a person ("Hi Priya", "soy Ionuț", "Regards,\nAndrei").
 LONE_CUE = regex.compile(r"""(?ix)(?:^|(?<=[^\p{L}]))(?:
     hi|hello|hey|dear|thanks|thank\s+you|cheers|regards|best\s+regards|kind\s+regards|sincerely|this\s+is|
@@ -102,6 +115,16 @@ LONE_CUE = regex.compile(r"""(?ix)(?:^|(?<=[^\p{L}]))(?:
     ciao|gentile|car[oa]|grazie|saluti|sono|mi\s+chiamo|olá|obrigad[oa]|sou|hoi|beste|groeten|ik\s+ben|
     sóc|em\s+dic|kaixo
     )\s*[,:!]?\s*$""")
+# East Asian family names, romanised (pinyin, Cantonese, Korean, Vietnamese): written first or last, with given
+# names that are often ordinary words elsewhere ("Wang Fang", "Liu Bo", "Huang Lei"). Not "Kong": "Hong Kong".
+EAST_ASIAN_SURNAMES = frozenset("""
+wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he gao lin luo zheng liang xie song tang han
+feng deng cao peng zeng xiao tian dong yuan pan yu jiang cai du ye cheng su wei lu ding ren shen yao cui zhong tan
+fan jin shi liao jia xia fu fang bai zou meng xiong qin qiu yin xue yan duan lei hou long shao wan qian dai mo
+xiang wong chan cheung leung lau ng ho chow tsang yip kwok chu lam tse kim lee park choi jung kang cho yoon jang
+lim shin oh seo kwon hwang ahn nguyen tran le pham hoang huynh phan vu vo dang bui do ngo duong ly
+""".split())
+ROMANISED_GIVEN = regex.compile(r"(?i)[a-z]{1,6}-[a-z]{2,6}")  # "Seo-yeon", "Ji-woo", "Xiao-ming"
 # Two letters at least (a single letter is an initial, never the name itself): a 1 MB "a.a.a." holds no word.
 WORD = regex.compile(r"(?<![\p{L}\p{M}\d_])\p{L}[\p{L}\p{M}'’]+(?:[-‐]\p{L}[\p{L}\p{M}'’]*)*\.?")
 # Between two words of one name: spaces (one line break at most), or a comma where a surname comes first.
@@ -220,6 +243,19 @@ class Scan:
             comma = COMMA if count == 0 and (surname or word.word < 2.5) else None
             if not self.joined(self.words[position - 1], word, comma=comma):
                 break
+            if word.key in LOWER_PARTICLES and word.case == "lower" and not capitalised:  # "yassine el fassi"
+                after = self.words[position + 1] if position + 1 < len(self.words) else None
+                if after is None or after.case != "lower" or not after.known or after.word >= 2.5 \
+                        or not self.joined(word, after):
+                    break
+                position += 1
+                continue
+            if word.key in PARTICLES and word.case == "title" and capitalised:  # "Yassine El Fassi", "Omar Ben Ali"
+                after = self.words[position + 1] if position + 1 < len(self.words) else None
+                if after is not None and after.case == "title" and after.known and after.word < 2.5 \
+                        and after.key not in PARTICLES and self.joined(word, after):
+                    position += 1
+                    continue
             if word.key in PARTICLES and word.case == "lower" and capitalised:
                 if position + 1 < len(self.words) and self.words[position + 1].case != "title":
                     break  # "Si le DNS"
@@ -254,7 +290,7 @@ class Scan:
         """The words' span, unless a company form follows ("Martin Dupont SARL"), or, in capitals, the run of
         capitals goes on either side ("THAI CHARACTER SARA AE")."""
         end = self.words[last].end
-        if COMPANY_AFTER.match(self.text, end):
+        if COMPANY_AFTER.match(self.text, end) or " ".join(word.key for word in self.words[first:last + 1]) in PLACES:
             return None
         if self.words[first].case == "upper" and any(
                 0 <= other < len(self.words) and self.words[other].case == "upper"
@@ -307,8 +343,9 @@ class Scan:
         if not capitalised:  # lower case: a cue before it, or names that are not ordinary words
             plain = word.word < 2.5 and follower.known and follower.word < 2.5 and word.info is not None \
                 and word.info.first <= 2000 and follower.info is not None and 0 < (follower.info.last or 99999) <= 3000
-            if not (self.cued(word) or plain) or word.word >= COMMON:
-                return None
+            surname = follower.info is not None and 0 < follower.info.last <= 5000 and follower.word < 2.5
+            if not (self.cued(word) or plain) or (word.word >= COMMON and not (self.cued(word) and surname)):
+                return None  # "gemma hughes" after a cue: an ordinary word, then a surname that is not one
         return index, index + count
 
     def surname_first(self, index: int) -> tuple[int, int] | None:
@@ -328,6 +365,43 @@ class Scan:
             return None  # "Myers, Robinson and Abbott" is a firm
         return index, last
 
+    def east_asian(self, index: int) -> tuple[int, int] | None:
+        """"Wang Fang", "Liu Bo", "Seo-yeon Lee", and in lower case after a cue ("loop in liu bo"): a family
+        name of the list and a given name, in either order, both of one case. A family name that is a
+        common word ("He", "Ma") needs the cue."""
+        if index + 1 >= len(self.words):
+            return None
+        word, other = self.words[index], self.words[index + 1]
+        if self._east_asian_case(word) != self._east_asian_case(other) or self._east_asian_case(word) not in (
+                "title", "lower") or not self.joined(word, other, COMMA):
+            return None
+        if word.key in NOT_NAMES or other.key in NOT_NAMES or self.place_led(word):
+            return None
+        cued = self.cued(word)
+        if word.case == "lower" and not cued or other.case == "other" and not ROMANISED_GIVEN.fullmatch(other.text):
+            return None
+
+        def given(token: Token) -> bool:
+            return bool(ROMANISED_GIVEN.fullmatch(token.text)) or (
+                token.info is not None and 0 < token.info.first <= 1000 and True)
+
+        def family(token: Token) -> bool:
+            return token.key in EAST_ASIAN_SURNAMES and (token.word < FUNCTION_WORD or cued)
+
+        if family(word) and given(other) and other.key not in PARTICLES:
+            return index, index + 1
+        if given(word) and family(other) and (word.word < COMMON or ROMANISED_GIVEN.fullmatch(word.text) or cued):
+            return index, index + 1
+        return None
+
+    @staticmethod
+    def _east_asian_case(token: Token) -> str:
+        """A romanised given name's case: "Seo-yeon" is title case (its second syllable is not capitalised)."""
+        if token.case == "other" and ROMANISED_GIVEN.fullmatch(token.text) and token.text[0].isupper() \
+                and token.text[1:].replace("-", "").islower():
+            return "title"
+        return token.case
+
     def alone_after_cue(self, index: int) -> tuple[int, int] | None:
         """"Hi Priya", "soy Ionuț", "Regards,\nAndrei": a first name alone where only a person goes."""
         word = self.words[index]
@@ -344,13 +418,48 @@ class Scan:
             if index % 256 == 0:
                 remaining(self.deadline)
             found = (self.titled(index) or self.led_by_first_name(index) or self.surname_first(index)
-                     or self.alone_after_cue(index))
+                     or self.east_asian(index) or self.alone_after_cue(index))
             span = found and self.span(*found)
             if found and span:
                 yield span
                 index = found[1] + 1
             else:
                 index += 1
+
+
+# Table headers (case, spaces, "_", "-" and "." removed) of columns that hold only people's names ...
+NAME_COLUMNS = frozenset("""
+firstname first givenname given forename forenames lastname last surname surnames familyname fullname middlename
+nombre nombres apellido apellidos primerapellido segundoapellido nombrecompleto nombreyapellidos
+nom prénom prenom nomcomplet nomdefamille nome cognome nomecompleto vorname nachname familienname vollständigername
+voornaam achternaam tussenvoegsel sobrenome apelido apelidos nomecompleto izena abizena abizenak cognom cognoms
+contactname customername clientname employeename patientname accountholder cardholder titular holdername
+""".split())
+# ... and of columns that hold a person's name among other things (products, teams): the cell must read as one.
+MAYBE_NAME_COLUMNS = frozenset("""
+name names contact customer client employee person author assignee owner manager attendee participant member
+cliente empleado contacto responsable persona autor asistente participante naam klant medewerker
+""".split())
+NOT_CELL_NAMES = frozenset("n/a na none null nil yes no true false unknown tbd tbc sí si ninguno ja nein oui non"
+                           .split())
+CELL_NAME = regex.compile(r"\p{L}[\p{L}\p{M}'’.-]*(?:[ ]+\p{L}[\p{L}\p{M}'’.-]*){0,4}")
+
+
+def _column_names(text: str, deadline: float | None) -> Iterator[tuple[int, int]]:
+    """Cells under a name column's header: letters only, at most five words; under a header such as "name",
+    only a cell led by a listed first name, or of two or more listed names, none an ordinary word."""
+    for start, end, header in cells_under(text, NAME_COLUMNS | MAYBE_NAME_COLUMNS, deadline):
+        cell = text[start:end]
+        if not CELL_NAME.fullmatch(cell) or fold(cell) in NOT_CELL_NAMES:
+            continue
+        if header in MAYBE_NAME_COLUMNS:
+            words = [_classify(word) for word in cell.split()]
+            named = [info is not None and (info.first or info.last) and info.word < COMMON for _, _, info, _ in words]
+            info = words[0][2]
+            first = info is not None and 0 < info.first <= 2000 and info.word < WORDLIKE
+            if not (first or len(words) >= 2 and all(named)):
+                continue
+        yield start, end
 
 
 @dataclass(frozen=True)
@@ -364,6 +473,7 @@ class Names:
         except NameListUnavailable as error:  # fail closed: the request is handled as unscanned (strict)
             raise ScanTimeout(f"person names cannot be recognised: {error}") from error
         yield from Scan(text, deadline).people()
+        yield from _column_names(text, deadline)
 
 
 PERSON = Names()
