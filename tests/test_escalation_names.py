@@ -37,9 +37,25 @@ def test_a_name_and_address_are_redacted_by_default_and_restored(gateway, ollama
     assert chat_bodies(ollama) == []
 
 
+def test_a_pasted_table_reaches_gemini_with_every_person_and_address_replaced(gateway, ollama, gemini):
+    """Issue 37: the cells under a name or address column's header, whatever the names' origin."""
+    table = ("employee_id,given_name,family_name,address,team\n"
+             "77,Adaeze,Obi,\"Damrak 1, 1012 LG Amsterdam\",finance\n"
+             "78,Wei,Chen,Herengracht 502,procurement\n"
+             "79,Youssef,El Idrissi,Coolsingel 40,logistics")
+    raw = flexible(gateway, "Count the employees per team:\n" + table)
+    assert raw.headers["x-gateway-privacy"] == "flexible" and "x-gateway-escalated" not in raw.headers
+    sent = json.dumps([call.body for call in gemini_calls(gemini)], ensure_ascii=False)
+    for value in ("Adaeze", "Obi", "Damrak", "Wei", "Chen", "Herengracht", "Youssef", "Idrissi", "Coolsingel"):
+        assert value not in sent, value
+    assert "finance" in sent and "procurement" in sent and "[NAME_" in sent and "[ADDRESS_" in sent
+    assert chat_bodies(ollama) == []
+
+
 def test_with_escalate_per_kind_names_and_addresses_of_any_origin_stay_local(start_gateway, gemini, ollama):
     running = start_gateway({"gateway": {"escalation": {"actions": {"person": "escalate", "address": "escalate"}}}})
     for text in ("Please ask Priya Sharma and Andrei Constantinescu to sign.", "talk to kenny pena about the invoice",
+                 "The quote was sent by Wang Fang.", "avisa a yassine el fassi mañana", "Adres: Neude 11, Utrecht",
                  "ok apunta calle sorolla, 459", "Paretzer Straße 365, Berlin"):
         raw = flexible(running, text)
         assert raw.headers["x-gateway-escalated"] == "sensitive-data", text
