@@ -51,7 +51,7 @@ DEFAULTS: dict[str, Any] = {
         "source": "auto", "device": "auto", "compute_type": "auto", "cpu_threads": 0, "language": "auto",
         "beam_size": 5, "vad": True, "max_audio_minutes": 60, "timestamps": False, "frames": 4, "load": "background",
         "retry_load_after_s": 30, "scan_min_speed": 6, "scan_max_s": 600,
-        "scan_window_s": 240, "scan_batch_size": 8, "scan_beam_size": 1, "scan_vad_pad_ms": 100,
+        "scan_window_s": 240, "scan_batch_size": 2, "scan_beam_size": 1, "scan_vad_pad_ms": 100,
         "scan_max_new_tokens": 224, "redact_margin_ms": 150,
     },
     "gemini": {"thinking_with_max_tokens": "disable"},
