@@ -10,6 +10,9 @@ import base64
 import functools
 import io
 import json
+import subprocess
+import tempfile
+from pathlib import Path
 
 import av
 import numpy as np
@@ -110,6 +113,45 @@ def test_responses_api_attachments_are_redacted_like_chat(redacting, ollama, gem
     assert mime == "audio/flac"  # lossless in, FLAC out, inline (the Responses API sends files inline)
     assert_silenced(heard(sent))
     assert chat_bodies(ollama) == []
+
+
+def _spoken(text: str, variant: str, channels: int) -> tuple[bytes, str]:
+    """`text` said by espeak-ng as a user would send it: FLAC, AIFF, a fast talker (260 words a minute,
+    WAV) or a telephone line (8 kHz WAV); in stereo, the long-audio scan hears it (windows, batched,
+    greedy) instead of the short clip's beam search."""
+    words_a_minute = 260 if variant == "fast" else 175
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "said.wav"
+        subprocess.run(["espeak-ng", "-s", str(words_a_minute), "-w", str(path), text], check=True, timeout=60)
+        pcm, rate = soundfile.read(path, dtype="float32")
+    if variant == "telephone":
+        pcm, rate = pcm[np.linspace(0, len(pcm) - 1, len(pcm) * 8000 // rate).astype(int)], 8000
+    form = {"flac": "FLAC", "aiff": "AIFF"}.get(variant, "WAV")
+    pcm = np.stack([pcm] * channels, axis=1) if channels > 1 else pcm
+    output = io.BytesIO()
+    soundfile.write(output, pcm, rate, format=form, subtype="PCM_16")
+    return output.getvalue(), f"call.{form.lower()}"
+
+
+SPELLED = "Please pay the deposit to my account, IBAN E S 9 1 2 1 0 0 0 4 1 8 4 5 0 2 0 0 0 5 1 3 3 2. Thanks."
+IN_WORDS = ("My IBAN is E S nine one, two one zero zero, zero four one eight, four five zero two, zero zero zero "
+            "five, one three three two.")
+
+
+# Not here: AIFF in stereo, where the long-audio scan hears "My Iber BSI 121080418 4502105005 1332" (no
+# banking word, no checksum, not dictated digit by digit): it reaches Gemini (issue 40's closing note).
+@pytest.mark.parametrize(("variant", "channels", "text"), [
+    ("flac", 1, SPELLED), ("flac", 2, SPELLED), ("aiff", 1, IN_WORDS), ("fast", 1, IN_WORDS), ("fast", 2, IN_WORDS),
+    ("telephone", 1, IN_WORDS), ("telephone", 2, IN_WORDS),
+])
+def test_a_spoken_iban_stays_off_gemini_however_it_was_recorded(redacting, ollama, gemini, variant, channels, text):
+    """Issue 40: Whisper tiny.en mishears these (the SI, digits doubled or dropped, a loop of zeros) where
+    Gemini would hear them: the tolerant readings or the unscanned rule keep them local."""
+    data, name = _spoken(text, variant, channels)
+    response = chat(redacting, "flexible", "audio", data, name=name)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-privacy"] == "strict", (variant, response.headers.get("x-gateway-escalated"))
+    assert gemini_calls(gemini) == [] and gemini.upload_count == 0
 
 
 def _clip(text: str, shown: str, seconds: int = 5, fps: int = 4) -> bytes:

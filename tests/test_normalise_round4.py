@@ -235,3 +235,28 @@ def test_a_gzip_bomb_makes_the_request_strict(gateway, ollama, gemini):
     raw = flexible(gateway, [{"role": "user", "content": f"What is in this log? {bomb(printable=True)}"}])
     assert raw.headers["x-gateway-privacy"] == "strict"
     assert gemini.requests == []
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    # a number read out digit by digit, its banking word misheard ("IBAN" as "I'm"): no word needed
+    ("My I'm only S I'm one two one zero zero zero zero four one eight four five zero two zero zero zero five "
+     "one three three two", True),
+    ("I'm going to be at 9-1-2-1-0-0-0-4-1-8-4-5-0-2-0-0-0-0-0-5-1-3-3-2.", True),
+    ("one two three, let's go", False),  # short
+    ("[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]", False),  # a list in code
+    ("'1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa'", False),  # a reverse pointer
+])
+def test_a_long_number_read_out_digit_by_digit_is_a_value(text, found):
+    assert ("spoken_number" in find_sensitive([text])) is found
+
+
+@pytest.mark.parametrize(("heard", "looping"), [
+    ("My Iber is 91,100,000 100,000,000,000," + "000," * 12, True),  # Whisper stuck on a dictated number
+    ("$1,000 $1,100 " + "$0.00 " * 12, True),
+    ("Please pay the deposit to my account. Thanks, thanks.", False),
+    ("no no no no no, not that one", False),
+])
+def test_whisper_stuck_on_a_repetition_leaves_the_recording_unscanned(heard, looping):
+    from plugins.attachments.audio_scan import LOOPING
+
+    assert bool(LOOPING.search(heard)) is looping

@@ -30,6 +30,7 @@ from math import ceil
 from typing import Any, BinaryIO
 
 import numpy as np
+import regex
 
 from plugins.attachments.audio_windows import (
     SAMPLE_RATE,
@@ -46,6 +47,9 @@ from plugins.platform.metrics import record
 from plugins.platform.settings import gateway_settings
 
 Word = tuple[str, float, float]  # (text, start s, end s) in the file's time
+# Whisper stuck on a repetition ("100,000,000,000,…", "$0.00 $0.00 …"): what was said there was not heard
+# (a dictated number, most often), so the recording is unscanned (strict), not clean.
+LOOPING = regex.compile(r"(\S.{2,11}?)\1{9,}")
 
 
 @dataclass(frozen=True)
@@ -140,12 +144,12 @@ def scan(stream: BinaryIO, deadline: float, timed: bool = False, stop: threading
                                                             deadline, model.scan_speed, stop)
     if short:
         transcript = model.transcribe(stream, Options(use="scan", words=timed))
-        return Heard(tuple(Piece(segment.text, segment.words) for segment in transcript.segments), True, timed)
-    if audio_s and spent:
+        pieces, complete = [Piece(segment.text, segment.words) for segment in transcript.segments], True
+    elif audio_s and spent:
         model.scan_speed = audio_s / spent
         record("transcription_audio_seconds", "scan", value=audio_s)
         record("transcription_seconds", "scan", value=time.monotonic() - started)
-    return Heard(tuple(pieces), complete, timed)
+    return Heard(tuple(pieces), complete and not any(LOOPING.search(piece.text) for piece in pieces), timed)
 
 
 def scan_windows(hear: Callable[[np.ndarray], list[Piece]], windows: AudioWindows, deadline: float,
@@ -172,7 +176,9 @@ def scan_options(settings: dict[str, Any]) -> dict[str, Any]:
     """faster-whisper's batched `transcribe` arguments for the scan (shared with bench_transcription)."""
     language = str(settings["language"] or "auto")
     tokens = min(int(settings["scan_max_new_tokens"]), 440)  # + the prompt: at most Whisper's 448
-    return {"language": None if language == "auto" else language, "without_timestamps": True,
+    # temperature 0 only: faster-whisper's fallback re-decodes a looping chunk by sampling, so the same file
+    # could be heard one way or another; a loop that stays is unscanned (LOOPING), the same every time.
+    return {"language": None if language == "auto" else language, "without_timestamps": True, "temperature": 0.0,
             "beam_size": int(settings["scan_beam_size"]), "batch_size": int(settings["scan_batch_size"]),
             "vad_parameters": {"min_silence_duration_ms": 160, "speech_pad_ms": int(settings["scan_vad_pad_ms"])},
             "max_new_tokens": tokens if tokens > 0 else None}

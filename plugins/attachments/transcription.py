@@ -204,6 +204,8 @@ class Transcriber:
                                   "word_timestamps": options.words, "vad_filter": bool(self.settings["vad"])}
         if options.temperature is not None:
             kwargs["temperature"] = options.temperature
+        elif options.use == "scan":  # no sampling fallback: the scan hears a file the same way every time
+            kwargs["temperature"] = 0.0
         return kwargs
 
     def _run(self, data: bytes | BinaryIO, options: Options) -> Transcript:

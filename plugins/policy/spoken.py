@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import regex
 
@@ -215,6 +215,25 @@ def _said(items: list[regex.Match]) -> str:
     return "".join(out)
 
 
+def said_runs(text: str) -> Iterator[tuple[int, int, str, int]]:
+    """(start, end, what it says, how many number words) of each run of dictated items in `text` that says
+    at least MIN_DIGITS digits with two number words or more."""
+    run: list[regex.Match] = []
+
+    def close() -> Iterator[tuple[int, int, str, int]]:
+        numbers = sum(item.lastgroup == "number" for item in run)
+        said = _said(run) if run else ""
+        if numbers >= 2 and sum(char.isdigit() for char in said) >= MIN_DIGITS:
+            yield run[0].start(), run[-1].end(), said, numbers
+        run.clear()
+
+    for item in _item().finditer(text):
+        if run and not GAP.fullmatch(text, run[-1].end(), item.start()):
+            yield from close()
+        run.append(item)
+    yield from close()
+
+
 def dictated(text: str) -> str | None:
     """`text` with what is dictated in it written as it is meant ("seis, doce, treinta y cuatro" ->
     "61234", "Echo Sierra nine one" -> "ES91"), or None when nothing is (no run of MIN_DIGITS digits
@@ -225,26 +244,9 @@ def dictated(text: str) -> str | None:
         text = LETTER_AS_WORD.sub(_letter_as_word, text)
     pieces: list[str] = []
     written = 0
-    changed = False
-    run: list[regex.Match] = []
-
-    def close() -> None:
-        nonlocal written, changed
-        if not run:
-            return
-        said = _said(run)
-        if sum(item.lastgroup == "number" for item in run) >= 2 and sum(char.isdigit() for char in said) >= MIN_DIGITS:
-            pieces.append(text[written:run[0].start()] + said)
-            written = run[-1].end()
-            changed = True
-        run.clear()
-
-    for item in _item().finditer(text):
-        if run and not GAP.fullmatch(text, run[-1].end(), item.start()):
-            close()
-        run.append(item)
-    close()
-    if not changed:
+    for start, end, said, _ in said_runs(text):
+        pieces.append(text[written:start] + said)
+        written = end
+    if not pieces:
         return None
     return "".join(pieces) + text[written:]
-

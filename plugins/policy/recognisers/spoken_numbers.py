@@ -5,6 +5,10 @@ A run of at least 12 digits (written or, through the dictated reading, said; spa
 hyphens between them) with a banking or identity word close by (`plugins/policy/heard.py`: "IBAN",
 "account", "cuenta", "Konto", "DNI", "passport", "social security"... or "E S" as "the SI", "S-I").
 Dates, lists of years and amounts (a currency beside them) are not such numbers.
+
+A number dictated digit by digit, 16 digits or more ("one two one zero zero…", "9-1-2-1-0-…"), needs no
+word beside it: speech-to-text often mishears the word that said what it was ("IBAN" as "I'm"), and
+nothing but an account, card or document number is read out that way at that length.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from dataclasses import dataclass
 
 import regex
 
-from plugins.policy.deadline import finditer
+from plugins.policy.deadline import finditer, remaining
 from plugins.policy.heard import LONG_DIGITS, digit_count, near_account_words
 from plugins.policy.normalise import DATE_FORMS
 from plugins.policy.recognisers.context import introduced_as_reference
+from plugins.policy.spoken import said_runs
 
 MIN_DIGITS = 12
+DICTATED_DIGITS = 16
 NOT_PART = regex.compile(rf"(?<!\d)(?:{DATE_FORMS}|\d{{1,2}}:\d{{2}})(?!\d)")  # dates and times
 YEARS = regex.compile(r"(?:(?:19|20)\d\d[ ,.\-]{0,2})+")
 CARD_WORDS = regex.compile(r"\b(?:card|tarjeta|karte|carte|carta|cart[aã]o|targeta)\b", regex.IGNORECASE)
@@ -46,7 +52,15 @@ def account_like(text: str, start: int, end: int) -> bool:
     digits = sum(char.isdigit() for char in value)
     if 13 <= digits <= 19 and CARD_WORDS.search(text[max(0, start - 60):start]):
         return False  # a card number's length after "card": the card recogniser's Luhn check decides
-    return near_account_words(text, start, end) is not None
+    return dictated(value) or near_account_words(text, start, end) is not None
+
+
+def dictated(value: str) -> bool:
+    """At least `DICTATED_DIGITS` digits, most of them standing alone, apart by spaces or hyphens: read out
+    one by one ("1 2 1 0 0 …", "9-1-2-1-…"; a list in code, "[0, 1, 2, 3, …]", or "1.0.0.0" is not)."""
+    groups = regex.findall(r"\d+", value)
+    return sum(map(len, groups)) >= DICTATED_DIGITS and sum(len(group) == 1 for group in groups) >= 0.6 * len(groups) \
+        and "." not in value and value.count(",") < len(groups) / 4
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,11 @@ class SpokenNumbers:
     reads: str = "text"  # the words around the number are what says what it is
 
     def find(self, text: str, deadline: float | None) -> Iterator[tuple[int, int]]:
+        remaining(deadline)
+        for start, end, said, numbers in said_runs(text):  # said in words: "one two one zero zero …"
+            digits = sum(char.isdigit() for char in said)
+            if digits >= DICTATED_DIGITS and numbers >= digits / 2.5:
+                yield start, end
         if digit_count(text) < MIN_DIGITS:
             return
         for run in finditer(LONG_DIGITS, text, deadline):
