@@ -218,6 +218,8 @@ def _said(items: list[regex.Match]) -> str:
 def said_runs(text: str) -> Iterator[tuple[int, int, str, int]]:
     """(start, end, what it says, how many number words) of each run of dictated items in `text` that says
     at least MIN_DIGITS digits with two number words or more."""
+    if len(_number_word().findall(text.lower())) < 2:
+        return
     run: list[regex.Match] = []
 
     def close() -> Iterator[tuple[int, int, str, int]]:

@@ -342,6 +342,7 @@ class Scan:
             return None  # "Will Smith", not "Will Price" nor "Compañía Aparicio"
         if not capitalised:  # lower case: a cue before it, or names that are not ordinary words
             plain = word.word < 2.5 and follower.known and follower.word < 2.5 and word.info is not None \
+                and len(follower.key) >= 3 \
                 and word.info.first <= 2000 and follower.info is not None and 0 < (follower.info.last or 99999) <= 3000
             surname = follower.info is not None and 0 < follower.info.last <= 5000 and follower.word < 2.5
             if not (self.cued(word) or plain) or (word.word >= COMMON and not (self.cued(word) and surname)):
