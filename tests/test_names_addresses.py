@@ -51,6 +51,10 @@ def test_names_as_people_write_them(text, name):
     # Arabic and Berber particles, in lower case and in a tab-separated row
     ("avisa a yassine el fassi mañana", "yassine el fassi"),
     ("Yassine\tEl Fassi\t2024-01-03", "Yassine\tEl Fassi"),
+    # after a cue, a first name and a capitalised word that is also an ordinary one: a surname
+    ("Ich habe gestern mit Harry Salz telefoniert.", "Harry Salz"),
+    ("Hablé con Alba Agullo ayer.", "Alba Agullo"),
+    ("Ich habe mit Jenny Knappe gesprochen.", "Jenny Knappe"),
 ])
 def test_names_round_5(text, name):
     assert found("person", text) == [name]

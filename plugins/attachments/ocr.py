@@ -27,6 +27,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+import regex
+
 from plugins.attachments import media
 from plugins.platform.settings import gateway_settings
 
@@ -58,6 +60,18 @@ def engine() -> Any:
     ocr.text_det.limit_type = "max"  # detection never enlarges: reading_scale chooses the size
     ocr.text_rec.rec_batch_num = 1
     return ocr
+
+
+# Where OCR drops the space between words ("Signed:MariaLopez,CalleMayor128"): lower-case letters then a
+# capital, lower-case letters or punctuation then a digit, punctuation then a letter. Names and streets need words.
+JOINED_WORDS = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})|(?<=\p{Ll}{2}|[,;:])(?=\d)|(?<=[,;:])(?=\p{L})")
+
+
+def spaced(text: str) -> str:
+    """A line's text as read, and again with the spaces OCR dropped between words put back, when it dropped
+    any (read by the scan and by redaction; the text as read keeps "IBANES91…" whole for the patterns)."""
+    with_spaces = JOINED_WORDS.sub(" ", text)
+    return text if with_spaces == text else f"{text}\n{with_spaces}"
 
 
 def reading_scale(width: int, height: int) -> float:

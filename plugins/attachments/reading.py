@@ -33,14 +33,14 @@ def ocr_lines(image: Any) -> list[tuple[list, str]]:
     """(box in the image's own pixels, text) of every line either OCR pass reads confidently (score >= 0.5,
     RapidOCR's own cut); the image is read at most `ocr_max_side` large."""
     first, second = _ocr_passes(image)
-    return [(line.box, line.text) for line in first + second if line.score >= 0.5]
+    return [(line.box, ocr.spaced(line.text)) for line in first + second if line.score >= 0.5]
 
 
 def _by_columns(lines: list[Line]) -> str:
     """The lines read column by column, top to bottom (a value wrapping onto the next line of its column,
     beside a second column, is one run of text here; read row by row it is split by the other column)."""
     spans = sorted(((min(x for x, _ in line.box), max(x for x, _ in line.box), min(y for _, y in line.box),
-                     line.text) for line in lines), key=lambda span: span[0])
+                     ocr.spaced(line.text)) for line in lines), key=lambda span: span[0])
     columns: list[list[tuple[float, float, float, str]]] = []
     for span in spans:
         column = next((column for column in columns if any(span[0] < other[1] and other[0] < span[1]
@@ -76,8 +76,8 @@ def image_text(image: Any) -> tuple[str, str]:
     codes = read_codes(image)
     first, second = (_outside([code for code in codes if code.readable], lines) for lines in _ocr_passes(image))
     unsure = ocr.unread(first, second, minimum) or any(not code.readable for code in codes)
-    texts = [" ".join(line.text for line in first), _by_columns(first),
-             " ".join(line.text for line in second if line.score >= 0.5), codes_text(codes)]
+    texts = [" ".join(ocr.spaced(line.text) for line in first), _by_columns(first),
+             " ".join(ocr.spaced(line.text) for line in second if line.score >= 0.5), codes_text(codes)]
     return "\n".join(text for text in texts if text).strip(), "unreadable-text" if unsure else ""
 
 

@@ -233,7 +233,7 @@ class Scan:
         before = self.before(token, 24)
         return PLACE_BEFORE.search(before) is not None or (token.capitalised and FROM_PLACE.search(before) is not None)
 
-    def followers(self, index: int, capitalised: bool) -> int:
+    def followers(self, index: int, capitalised: bool, cued: bool = False) -> int:
         """How many words after `index` continue the name: same case family, names or unknown words that are
         not ordinary words, particles between; a comma only before a listed last name ("Laura,Gómez")."""
         count, position, last = 0, index + 1, index
@@ -268,7 +268,8 @@ class Scan:
                 break
             if not capitalised and (word.case != "lower" or not word.known):
                 break
-            if word.word >= FOLLOWER_WORD and not (surname and (capitalised or count == 0)):
+            if word.word >= FOLLOWER_WORD and not (surname and (capitalised or count == 0)) \
+                    and not (cued and count == 0 and word.case == "title" and word.word < FUNCTION_WORD):
                 break  # "Laura Meeting", "Chrome Developers", "maria tomorrow": an ordinary word ends the name
             count, last, position = count + 1, position, position + 1
         return last - index
@@ -328,7 +329,8 @@ class Scan:
         capitalised = word.capitalised
         if not capitalised and word.case != "lower":
             return None
-        count = self.followers(index, capitalised)
+        cued = capitalised and word.case == "title" and self.cued(word)  # "hablé con Alba Agullo"
+        count = self.followers(index, capitalised, cued)
         if count == 0:
             return None
         tail = [name for name in self.words[index + 1:index + count + 1] if name.key not in PARTICLES]
@@ -336,7 +338,9 @@ class Scan:
             return None
         follower = tail[0]
         long_name = len(tail) >= 2 and all(name.word < WORDLIKE for name in tail)  # "Gala Torrecilla Carpio"
-        if word.word >= COMMON and not long_name and (
+        trusted = cued and follower.case == "title" and word.word < FUNCTION_WORD and word.info is not None \
+            and word.info.first <= 1000  # a first name after a cue, a capitalised word after it
+        if word.word >= COMMON and not long_name and not trusted and (
                 word.info is None or word.info.first > 1000 or word.word >= FUNCTION_WORD
                 or not self.vouched(word, follower)):
             return None  # "Will Smith", not "Will Price" nor "Compañía Aparicio"
