@@ -253,7 +253,7 @@ def test_a_long_number_read_out_digit_by_digit_is_a_value(text, found):
 @pytest.mark.parametrize(("heard", "looping"), [
     ("My Iber is 91,100,000 100,000,000,000," + "000," * 12, True),  # Whisper stuck on a dictated number
     ("$1,000 $1,100 " + "$0.00 " * 12, True),
-    ("My iPad in the S-" + "I-" * 20, True),  # spelled letters, stuck
+    ("My iPad in the S-" + "I-" * 20, False),  # letters: also what Whisper makes of a tone
     ("Please pay the deposit to my account. Thanks, thanks.", False),
     ("no no no no no, not that one", False),
     ("ha " * 12 + "♪ " * 12 + "la " * 12, False),  # a laugh, music, a chant: not a number

@@ -47,10 +47,10 @@ from plugins.platform.metrics import record
 from plugins.platform.settings import gateway_settings
 
 Word = tuple[str, float, float]  # (text, start s, end s) in the file's time
-# Whisper stuck on a repetition of digits ("100,000,000,000,…", "$0.00 $0.00 …") or of spelled letters
-# ("S-I-I-I-I-…"): the value said there was not heard, so the recording is unscanned (strict), not clean.
-# Words and notes repeated (music, a chant, Whisper's loop on a tone) are neither and leave it as it is.
-LOOPING = regex.compile(r"((?=[^\d\n]{0,10}\d)\S.{2,11}?)\1{9,}|(?:(?<!\p{L})\p{Lu}[-.]){10,}")
+# Whisper stuck on a repetition of digits ("100,000,000,000,…", "$0.00 $0.00 …"): the number said there was
+# not heard, so the recording is unscanned (strict), not clean. Words, letters and notes repeated (music, a
+# chant, Whisper's loop on a tone: "A-A-A-…") are not numbers and leave it as it is.
+LOOPING = regex.compile(r"((?=[^\d\n]{0,10}\d)\S.{2,11}?)\1{9,}")
 
 
 @dataclass(frozen=True)
