@@ -377,18 +377,19 @@ class Scan:
         if index + 1 >= len(self.words):
             return None
         word, other = self.words[index], self.words[index + 1]
-        if self._east_asian_case(word) != self._east_asian_case(other) or self._east_asian_case(word) not in (
-                "title", "lower") or not self.joined(word, other, COMMA):
+        case = self._east_asian_case(word)
+        if case not in ("title", "lower") or self._east_asian_case(other) != case \
+                or not self.joined(word, other, COMMA):
             return None
         if word.key in NOT_NAMES or other.key in NOT_NAMES or self.place_led(word):
             return None
         cued = self.cued(word)
-        if word.case == "lower" and not cued or other.case == "other" and not ROMANISED_GIVEN.fullmatch(other.text):
+        if case == "lower" and not cued:
             return None
 
         def given(token: Token) -> bool:
-            return bool(ROMANISED_GIVEN.fullmatch(token.text)) or (
-                token.info is not None and 0 < token.info.first <= 1000 and True)
+            listed = token.info is not None and 0 < token.info.first <= 1000
+            return listed or bool(ROMANISED_GIVEN.fullmatch(token.text))
 
         def family(token: Token) -> bool:
             return token.key in EAST_ASIAN_SURNAMES and (token.word < FUNCTION_WORD or cued)
