@@ -16,6 +16,7 @@ import io
 import numpy as np
 import soundfile
 
+from tests import media
 from tests.helpers import chat_bodies, gemini_calls, gemini_parts
 from tests.media import encoded
 from tests.test_audio import chat, last_user_text, speech
@@ -99,3 +100,17 @@ def test_a_number_in_one_phase_inverted_channel_of_a_stereo_recording_is_heard(g
     assert response.headers["x-gateway-escalated"] == "sensitive-data"
     assert [record for record in gemini.requests if record.method != "GET"] == []
 
+
+
+def test_a_short_stereo_clip_does_not_make_later_long_recordings_strict(gateway, ollama, gemini):
+    """A short clip's scan is slow per second heard (fixed costs, both channels): its speed used to be what
+    predicted the next recording's, and 6 MB of music after it was judged too long to hear -> strict."""
+    quiet, rate = soundfile.read(io.BytesIO(speech("The weather is fine today.")), dtype="float32")
+    output = io.BytesIO()
+    soundfile.write(output, np.stack([quiet, quiet], axis=1), rate, format="WAV", subtype="PCM_16")
+    assert chat(gateway, "flexible", "audio", output.getvalue(), name="clip.wav").status_code == 200
+    gemini.clear()
+    response = chat(gateway, "flexible", "audio", media.mp3(6 * media.MB, seed=5), name="long.mp3")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-privacy"] == "flexible", response.headers.get("x-gateway-escalated")
+    assert gemini.upload_count == 1

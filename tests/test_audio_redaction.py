@@ -138,16 +138,13 @@ IN_WORDS = ("My IBAN is E S nine one, two one zero zero, zero four one eight, fo
             "five, one three three two.")
 
 
-# Not here (issue 40's closing note): AIFF in stereo, where the long-audio scan hears "My Iber BSI 121080418
-# 4502105005 1332" (no banking word, no checksum, not digit by digit), and AIFF and telephone in mono, heard
-# at temperature 0 as "S-I-I-I-…": they reach Gemini.
-@pytest.mark.parametrize(("variant", "channels", "text"), [
-    ("flac", 1, SPELLED), ("flac", 2, SPELLED), ("fast", 1, IN_WORDS), ("fast", 2, IN_WORDS),
-    ("telephone", 2, IN_WORDS),
-])
+@pytest.mark.parametrize("text", [SPELLED, IN_WORDS], ids=["spelled", "in-words"])
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("variant", ["flac", "aiff", "fast", "telephone"])
 def test_a_spoken_iban_stays_off_gemini_however_it_was_recorded(redacting, ollama, gemini, variant, channels, text):
-    """Issue 40: Whisper tiny.en mishears these (the SI, digits doubled or dropped, a loop of zeros) where
-    Gemini would hear them: the tolerant readings or the unscanned rule keep them local."""
+    """Issue 40: Whisper tiny.en mishears these (the SI, "Iber", digits doubled or dropped, zeros heard as
+    "neero", a loop of zeros or of "I-I-I-…") where Gemini would hear them: the tolerant readings or the
+    unscanned rule keep them local."""
     data, name = _spoken(text, variant, channels)
     response = chat(redacting, "flexible", "audio", data, name=name)
     assert response.status_code == 200, response.text

@@ -253,7 +253,8 @@ def test_a_long_number_read_out_digit_by_digit_is_a_value(text, found):
 @pytest.mark.parametrize(("heard", "looping"), [
     ("My Iber is 91,100,000 100,000,000,000," + "000," * 12, True),  # Whisper stuck on a dictated number
     ("$1,000 $1,100 " + "$0.00 " * 12, True),
-    ("My iPad in the S-" + "I-" * 20, False),  # letters: also what Whisper makes of a tone
+    ("My iPad in the S-" + "I-" * 20, True),  # one spelled letter, stuck
+    ("I-B-M-N-A-S-A-F-B-I-U-S-A-G-P-S", False),  # letters spelled, not one stuck
     ("Please pay the deposit to my account. Thanks, thanks.", False),
     ("no no no no no, not that one", False),
     ("ha " * 12 + "♪ " * 12 + "la " * 12, False),  # a laugh, music, a chant: not a number
@@ -262,3 +263,19 @@ def test_whisper_stuck_on_a_repetition_leaves_the_recording_unscanned(heard, loo
     from plugins.attachments.audio_scan import LOOPING
 
     assert bool(LOOPING.search(heard)) is looping
+
+
+@pytest.mark.parametrize(("heard", "written"), [
+    ("I'm only S121nero Nero 41845nero Nero 51332.", "I'm only S1210 0 418450 0 51332."),
+    ("SI12100neero-4048450", "SI121000-4048450"),
+    ("at 5km and 10am, 3pm on the 2nd, 1990s", None),  # units and ordinals glued to digits are not zeros
+    ("Nero was the 5th emperor", None),
+])
+def test_zero_misheard_as_a_word_glued_to_a_digit_is_a_zero(heard, written):
+    from plugins.attachments.transcription import as_written
+
+    assert as_written(heard) == (heard if written is None else f"{heard}\n{written}")
+
+
+def test_a_number_heard_beside_whispers_iban_is_a_spoken_number():
+    assert "spoken_number" in find_sensitive(["My Iber BSI 121080418 4502105005 1332"])

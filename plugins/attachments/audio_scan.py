@@ -11,7 +11,9 @@ Budget: a recording's scan may take its length / `transcription.scan_min_speed` 
 than `escalation.scan_timeout_s` and never more than `transcription.scan_max_s`. What is not heard
 within it counts as unscanned: the request is handled as strict and says so (`x-gateway-escalated:
 unscanned-content`). Audio whose length, read from its header, could not be heard in the time left at
-the measured speed is not transcribed at all.
+the measured speed is not transcribed at all. That speed is measured on scans of a minute of audio or
+more: a short clip's fixed costs (the pipeline, voice detection, both channels of a stereo clip) would
+make it look several times slower and turn every later long recording strict.
 
 Timed (when the request may redact): the stretches of speech whose text holds a value also get their
 words' times, aligned from the encoder output the scan already computed (faster-whisper's
@@ -47,10 +49,13 @@ from plugins.platform.metrics import record
 from plugins.platform.settings import gateway_settings
 
 Word = tuple[str, float, float]  # (text, start s, end s) in the file's time
-# Whisper stuck on a repetition of digits ("100,000,000,000,…", "$0.00 $0.00 …"): the number said there was
-# not heard, so the recording is unscanned (strict), not clean. Words, letters and notes repeated (music, a
-# chant, Whisper's loop on a tone: "A-A-A-…") are not numbers and leave it as it is.
-LOOPING = regex.compile(r"((?=[^\d\n]{0,10}\d)\S.{2,11}?)\1{9,}")
+MEASURED_S = 60  # the least audio a scan must have heard for its speed to predict a long recording's
+
+# Whisper stuck on a repetition of digits ("100,000,000,000,…", "$0.00 $0.00 …") or on one spelled letter
+# ("S-I-I-I-I-…", where "E S nine one …" was said): what was said there was not heard, so the recording is
+# unscanned (strict), not clean. Words repeated (a chant, a chorus) are neither and leave it as it is; tones
+# and music without a voice never reach Whisper (voice detection drops them).
+LOOPING = regex.compile(r"((?=[^\d\n]{0,10}\d)\S.{2,11}?)\1{9,}|(?<!\p{L})(\p{Lu})(?:[-.] ?\2){7,}(?!\p{L})")
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,8 @@ def scan(stream: BinaryIO, deadline: float, timed: bool = False, stop: threading
         transcript = model.transcribe(stream, Options(use="scan", words=timed))
         pieces, complete = [Piece(segment.text, segment.words) for segment in transcript.segments], True
     elif audio_s and spent:
-        model.scan_speed = audio_s / spent
+        if audio_s >= MEASURED_S:
+            model.scan_speed = audio_s / spent
         record("transcription_audio_seconds", "scan", value=audio_s)
         record("transcription_seconds", "scan", value=time.monotonic() - started)
     return Heard(tuple(pieces), complete and not any(LOOPING.search(piece.text) for piece in pieces), timed)

@@ -69,10 +69,36 @@ class Options:
     use: str = field(default="chat", compare=False)  # metrics label: strict | scan | api
 
 
+# "zero" as Whisper mishears it inside a dictated number ("41845nero Nero Nero", "12100neero-4048"): a word
+# glued to a digit, and the words after it, each at most two edits from "zero", are the zeros they stand for.
+GLUED_WORDS = re.compile(r"(?<=\d)[a-z]{2,6}(?:[ \-]?[a-z]{2,6}\b)*", re.IGNORECASE)
+
+
+def _edits(word: str, target: str = "zero") -> int:
+    """Levenshtein distance from `word` to `target` (short words only)."""
+    row = list(range(len(target) + 1))
+    for index, char in enumerate(word.lower(), 1):
+        previous, row[0] = row[0], index
+        for column, wanted in enumerate(target, 1):
+            previous, row[column] = row[column], min(row[column] + 1, row[column - 1] + 1,
+                                                     previous + (char != wanted))
+    return row[-1]
+
+
+def _zeros(glued: re.Match) -> str:
+    words = re.split(r"([ \-])", glued.group(0))
+    heard = [word if separator else ("0" if _edits(word) <= 2 else None)
+             for word, separator in ((word, word in (" ", "-")) for word in words)]
+    kept = next((index for index, word in enumerate(heard) if word is None), len(heard))
+    return "".join(str(word) for word in heard[:kept]) + "".join(words[kept:])
+
+
 def as_written(text: str) -> str:
     """A transcript plus its digits as they would be written, for the sensitive-data patterns: Whisper
-    renders a spoken number as "612, 345, 678" or "plus 34", the patterns expect "612 345 678" and "+34"."""
+    renders a spoken number as "612, 345, 678" or "plus 34", the patterns expect "612 345 678" and "+34";
+    a "zero" it heard as "nero" between digits is a 0."""
     written = re.sub(r"(?<=\d)[,.] (?=\d)", " ", re.sub(r"\bplus (?=\d)", "+", text, flags=re.IGNORECASE))
+    written = GLUED_WORDS.sub(_zeros, written)
     return text if written == text else f"{text}\n{written}"
 
 

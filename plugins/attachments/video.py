@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from plugins.attachments.audio_scan import LOOPING
 from plugins.attachments.audio_windows import (
     NoAudio,
     declared_seconds,
@@ -209,7 +210,8 @@ def video_text(data: bytes | BinaryIO, read_image: Callable[[bytes], tuple[str, 
     """What a video says and shows, for the sensitive-data scan: its transcript (with word times, which
     redaction reuses) and the text `read_image` (OCR) finds on frames taken every
     `1 / gateway.escalation.video_fps` seconds; the second value says why part of it could not be read
-    ("unscanned-frames": more than `video_max_frames` were needed)."""
+    ("unscanned-frames": more than `video_max_frames` were needed; "unscanned-audio": the transcript
+    loops, `audio_scan.LOOPING`)."""
     settings = gateway_settings("escalation")
     frames, complete = scan_frames(data, float(settings["video_fps"]), int(settings["video_max_frames"]))
     heard = _transcript(data, Options(use="scan", words=True))
@@ -221,6 +223,8 @@ def video_text(data: bytes | BinaryIO, read_image: Callable[[bytes], tuple[str, 
             _remember_frame(frame.jpeg, seen[frame.jpeg][0])
     read = list(seen.values())
     unread = "" if complete else "unscanned-frames"
+    if LOOPING.search(spoken):  # Whisper stuck on a number or a letter: what was said there was not heard
+        unread = "unscanned-audio"
     return "\n".join([as_written(spoken), *(text for text, _ in read)]), \
         unread or next((unsure for _, unsure in read if unsure), "")
 

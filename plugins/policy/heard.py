@@ -16,9 +16,10 @@ from collections.abc import Iterator
 import regex
 
 # Words that say a number nearby is a bank account or an identity document's (what the tolerant readings
-# of speech look for: a long number heard next to them is one, whether or not its check digits survived).
+# of speech look for: a long number heard next to them is one, whether or not its check digits survived);
+# "Iber" is how Whisper hears "IBAN".
 BANKING_WORDS = regex.compile(
-    r"\b(?:iban|bic|swift|account|acct|bank|banking|sort code|routing|card|debit|transfer|wire|cuenta|banco|"
+    r"\b(?:iban|iber|bic|swift|account|acct|bank|banking|sort code|routing|card|debit|transfer|wire|cuenta|banco|"
     r"bancaria|tarjeta|transferencia|domiciliaci[oó]n|ccc|konto|bank ?verbindung|karte|[üu]berweisung|"
     r"bankleitzahl|blz|compte|banque|carte|virement|rib|conto|banca|carta|bonifico|compte bancari|targeta|"
     r"conta|banc|cartão|cart[aã]o|transfer[eê]ncia|rekening|rekeningnummer|kontonummer|numer konta|"
