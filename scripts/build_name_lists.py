@@ -2,15 +2,16 @@
 
 Run offline, once, by a maintainer (the gateway never loads these sources):
     pip install --target /tmp/namebuild names-dataset wordfreq
-    apt-get install hunspell-en-us hunspell-en-gb hunspell-es hunspell-de-de hunspell-fr hunspell-it \
-        hunspell-pt-pt hunspell-ca hunspell-nl
+    apt-get install hunspell-tools hunspell-en-us hunspell-en-gb hunspell-es hunspell-de-de hunspell-fr \
+        hunspell-it hunspell-pt-pt hunspell-ca hunspell-nl
     PYTHONPATH=/tmp/namebuild python scripts/build_name_lists.py
 
 Sources: PyPI `names-dataset` (first and last names of 105 countries with their rank per country; its own
 loader holds 3.2 GB, so only its pickles are read here), the best rank of each name over all countries;
 and, for "is this also an ordinary word", the lower-case stems of Debian's hunspell dictionaries of the
-gateway's languages (and their inflected forms) weighted by PyPI `wordfreq`'s frequency in that language
-(zipf); wordfreq's most frequent dictionary words are listed too, as words only. Each line:
+gateway's languages and every form their affix rules make (hunspell's `unmunch`: "todos", "libres",
+"monta", "gerada", whose stems are "todo", "libre", "montar", "gerar") weighted by PyPI `wordfreq`'s
+frequency in that language (zipf); wordfreq's most frequent dictionary words are listed too, as words only. Each line:
 `name<TAB>best first-name rank<TAB>best last-name rank<TAB>word zipf x10`, names folded (case, accents).
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import pickle
+import subprocess
 import sys
 import unicodedata
 from pathlib import Path
@@ -66,6 +68,39 @@ def dictionary(language: str) -> tuple[set[str], set[str]]:
     sys.exit(f"hunspell dictionary for {language} missing: apt-get install hunspell-{language}")
 
 
+def language_specific(form: str, language: str) -> bool:
+    """Whether `form` is used in `language` far more than in the others (1.5 zipf over their median): a word
+    of that language ("gerada", "stati", "libres"), not a name, which every language uses about as often
+    ("sara", "moussa", "carpio")."""
+    from statistics import median
+
+    from wordfreq import zipf_frequency
+
+    others = [zipf_frequency(form, other) for other in HUNSPELL if other != language]
+    return zipf_frequency(form, language) - median(others) >= 1.5
+
+
+def inflected(language: str, wanted: set[str], named: dict[str, int]) -> set[str]:
+    """The lower-case forms (folded) among `wanted` that the language's dictionary makes from its stems and
+    affix rules; of a name ranked in the top 2,000 (`named`), only a form particular to the language (a rare
+    verb form or one set apart by its accent, "sarà", does not make "Sara" a word). Catalan makes 181 million
+    forms: streamed."""
+    for name in HUNSPELL[language]:
+        path = Path("/usr/share/hunspell") / f"{name}.dic"
+        if path.exists():
+            forms: set[str] = set()
+            with subprocess.Popen(["unmunch", str(path), str(path.with_suffix(".aff"))], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, encoding="utf-8", errors="replace") as process:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    form = line.rstrip("\n")
+                    if form[:1].islower() and (key := fold(form)) in wanted and key not in forms and (
+                            named.get(key, MAX_RANK) > 2000 or form == key and language_specific(form, language)):
+                        forms.add(key)
+            return forms
+    sys.exit(f"hunspell dictionary for {language} missing: apt-get install hunspell-{language}")
+
+
 def is_word(token: str, stems: set[str]) -> bool:
     return token in stems or any(token.endswith(end) and token[:-len(end)] + add in stems
                                  for end, add in ENDINGS if len(token) > len(end) + 2)
@@ -83,8 +118,11 @@ def main() -> None:
     first, last = ranked(data / "first_names.pkl.gz"), ranked(data / "last_names.pkl.gz")
     from wordfreq import top_n_list
 
+    wanted = first.keys() | last.keys() | {fold(word) for language in HUNSPELL
+                                           for word in top_n_list(language, TOP_WORDS)}
     dictionaries = {language: dictionary(language) for language in HUNSPELL}
-    stems = {language: lower for language, (lower, _) in dictionaries.items()}
+    named = {name: min(first.get(name, MAX_RANK), last.get(name, MAX_RANK)) for name in first.keys() | last.keys()}
+    stems = {language: lower | inflected(language, wanted, named) for language, (lower, _) in dictionaries.items()}
     spelled: dict[str, float] = {}  # folded -> zipf of its accented spelling ("compañía", not "compania")
     for language in HUNSPELL:
         for word in top_n_list(language, TOP_WORDS):

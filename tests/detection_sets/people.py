@@ -139,7 +139,35 @@ TUNING_ADDRESS_STYLES_5 = {
     "prose": ["The shop moved to {a} last year.", "Die Firma sitzt jetzt in {a}."],
 }
 
+# Round 6's tuning (people_round6.py, written by someone else before it, is its held-out set): lower-case chat
+# with the cue after the name or none, headerless and quoted CSV rows, streets in chat after where-words.
+TUNING_NAMES_6 = {
+    "spanish": ["Begoña Sáez Prieto", "Íñigo Llorente"], "latin-american": ["Yessenia Quispe", "Jhonatan Mamani"],
+    "filipino": ["Rowena Bautista", "Arnel Villanueva"], "east-asian-other": ["Hyun-woo Choi", "Lan Nguyen"],
+    "ukrainian": ["Oksana Tkachenko", "Taras Shevchuk"], "nigerian": ["Chinonso Eze"], "moroccan": ["Hamza Bennani"],
+    "portuguese-brazilian": ["Luís Ferreira"], "romanian": ["Sorin Petrescu"], "polish": ["Jakub Mazurkiewicz"],
+}
+TUNING_STYLES_6 = {
+    "chat": ["{l} is on holiday till monday", "{l} dice que no llega", "{l} hat angerufen", "has hablado con {l}?",
+             "anyone seen {l}?", "{l} a appelé ce matin", "lo lleva {l}", "what did {l} say", "{l} ligou ontem",
+             "ok so {l} takes the call", "{l} ha chiamato", "grazie a {l}"],
+    "csv": ['"{last}","{first}","ops"', "{last},{first},madrid,2021", "{first};{last};activo",
+            "3321\t{last}, {first}\tpending"],
+}
+TUNING_ADDRESSES_6 = {
+    "de": ["Am Sportplatz 7", "Unter den Eichen 3"], "es": ["Ronda de Toledo 12", "Gran Vía 45, 28013 Madrid"],
+    "en_US": ["742 Evergreen Terrace", "1600 Amphitheatre Pkwy, Mountain View", "55 Water St Apt 3"],
+    "it": ["Via Roma 8", "Corso Buenos Aires 33, Milano"],
+    "nl": ["Rapenburg 70, 2311 EZ Leiden", "Prinsengracht 263, 1016 GV Amsterdam"],
+}
+TUNING_ADDRESS_STYLES_6 = {
+    "chat": ["estoy en {l}", "nos vemos en {l} a las 6", "bring it to {l} tomorrow", "ci vediamo in {l}",
+             "come over to {l}", "pick me up at {l}", "lo dejé en {l}", "wir sind in der {l}"],
+    "prose": ["The parcel is waiting at {a}.", "Il magazzino è in {a}."],
+}
+
 
 SAMPLES = _names(HELD_OUT_NAMES, NAME_STYLES) + _addresses(HELD_OUT_ADDRESSES, ADDRESS_STYLES)
 TUNING = (_names(TUNING_NAMES, TUNING_STYLES) + _addresses(TUNING_ADDRESSES, TUNING_ADDRESS_STYLES)
-          + _names(TUNING_NAMES_5, TUNING_STYLES_5) + _addresses(TUNING_ADDRESSES_5, TUNING_ADDRESS_STYLES_5))
+          + _names(TUNING_NAMES_5, TUNING_STYLES_5) + _addresses(TUNING_ADDRESSES_5, TUNING_ADDRESS_STYLES_5)
+          + _names(TUNING_NAMES_6, TUNING_STYLES_6) + _addresses(TUNING_ADDRESSES_6, TUNING_ADDRESS_STYLES_6))

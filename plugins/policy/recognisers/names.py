@@ -41,8 +41,8 @@ TITLES = frozenset(fold(title) for title in (
     "Eng Engº Dra").split())
 FULL_TITLES = frozenset(fold(title) for title in "Herr Frau Miss Madame Monsieur Mademoiselle Signor Signora "
                         "Signorina Señor Señora Señorita Doña Lady Sir Dame Lord Mevrouw Heer Pan Pani".split())
-PARTICLES = frozenset("de del della dela di da dal dalla dos das do du des van der den von zu le la y i ter ten "
-                      "mac bin ben bint al el ibn abu ould ait ap af".split())
+PARTICLES = frozenset("de del della dela di da dal dalla dos das do du des van der den von zu le la los las y i "
+                      "ter ten mac bin ben bint al el ibn abu ould ait ap af".split())
 # Particles that join a name written all in lower case ("yassine el fassi"); "di", "de" are read as prepositions.
 LOWER_PARTICLES = frozenset("el al ben bin bint ait ibn abu ould".split())
 # Capitalised words that are not names here (sentence openers, months, days, things), whatever the list says.
@@ -68,12 +68,16 @@ api sdk url uri ui ux cpu gpu ram usb pdf csv json xml html http https tcp udp d
 roi saas crm erp iban swift bic vat nif dni nie cif ssn nhs pin otp ceo cto cfo coo hr pr qa ok tv eu uk usa
 zur zum beim vom ins none null true false self cls nan inf auf aus nach über unter vor hinter neben durch gegen
 ohne um wenn noch nur sehr auch schon dann
+foo bar baz qux quux corge grault garply plugh xyzzy thud spam eggs
+debian gnu linux ubuntu fedora github gitlab docker kubernetes xen
 """.split()) - {"april", "may", "june", "julio", "august", "avril", "mai"}  # also first names: the weights decide
-# Words that start a place or a story, not a person, though the list holds them ("Santa Cruz", "Don Quixote").
+# Words that start a place or a story, not a person, though the list holds them ("Santa Cruz", "Don Quixote"),
+# or a filler after a cue ("frag mal jakub …").
 NOT_LEADS = frozenset(fold(word) for word in """
 san santa santo saint sankt madonna val valle monte mont port fort lake mount della dell dalla degli dei oma opa
 ab lido terme isola castello bosco ponte porto borgo villa bagni riva east west north south new old don
 january february march september october november december
+mal bitte kurz doch eben
 """.split())  # April, June, August, Avril, Mai, Julio are first names too: the list's weights decide
 # Places whose words the list holds as names ("Hong" and "Kong" are both).
 PLACES = frozenset(("hong kong", "sri lanka", "costa rica", "puerto rico", "abu dhabi", "tel aviv", "buenos aires",
@@ -105,8 +109,11 @@ CUE = regex.compile(r"""(?ix)(?:^|(?<=[^\p{L}]))(?:
     loop\s+in|remind|waiting\s+on|heard\s+from|assign(?:ed)?\s+to|cc'?d|invite|introduce|
     avisa(?:r|le)?|recuerda(?:le)?|escr[ií]be(?:le)?|manda(?:le)?|p[aá]sa(?:le)?|qued[eéo]\s+con|quedamos\s+con|
     sag|frag|schreib|demande|dis|écris|chiedi|scrivi|di'|pergunta|diz|avisa|
+    dm|slack|see|thanks\s+to|owner|lo\s+tiene|lo\s+lleva|lo\s+sabe|habla|habl[eé]|preg[uú]ntale|
+    truca|parla|amb|digues(?:-li)?|escriu|ruf|bei|für|c'est|voir\s+avec|appelle|parle|chez|senti|
+    fala|liga(?:\s+para|\s+pro)?|(?<!\.)com|
     \p{L}+(?:le|les)\s+(?:\p{L}+\s+){0,3}a   # Spanish dative: "pásale el informe a", "dile a"
-    )(?:\s+(?:a|à|al|ao|an|to))?\s*[,:]?\s*$""")
+    )(?:\s+(?:mal|bitte|kurz|doch|eben|just|quickly|also))?(?:\s+(?:a|à|al|ao|an|to|o|en|na))?\s*[,:]?\s*$""")
 # Cues after which a first name alone is a person ("Hi Priya", "soy Ionuț", "Regards,\nAndrei").
 LONE_CUE = regex.compile(r"""(?ix)(?:^|(?<=[^\p{L}]))(?:
     hi|hello|hey|dear|thanks|thank\s+you|cheers|regards|best\s+regards|kind\s+regards|sincerely|this\s+is|
@@ -129,8 +136,17 @@ ROMANISED_GIVEN = regex.compile(r"(?i)[a-z]{1,6}-[a-z]{2,6}")  # "Seo-yeon", "Ji
 WORD = regex.compile(r"(?<![\p{L}\p{M}\d_])\p{L}[\p{L}\p{M}'’]+(?:[-‐]\p{L}[\p{L}\p{M}'’]*)*\.?")
 # Between two words of one name: spaces (one line break at most), or a comma where a surname comes first.
 JOIN = regex.compile(r"[ \t\u00a0]+|[ \t]*\r?\n[ \t]*")
-COMMA = regex.compile(r"[,;\t]")  # a CSV row: "Laura,Gómez" (a list in prose has spaces: "Pascal, Perl")
-SURNAME_COMMA = regex.compile(r" ?[,;\t] ?")  # "Sharma, Priya"
+COMMA = regex.compile(r"[\"']?[,;\t][\"']?")  # a CSV row: "Laura,Gómez", '"Laura","Gómez"' (prose: "Pascal, Perl")
+SURNAME_COMMA = regex.compile(r"[\"']? ?[,;\t] ?[\"']?")  # "Sharma, Priya"
+# Endings only surnames have (Ukrainian, Polish, Romanian, South Slavic, Georgian, Armenian, Turkish, Greek,
+# Russian): an unlisted lower-case word with one continues a name ("reunión con nataliia hrytsenko").
+SURNAME_ENDING = regex.compile(r"(?:enko|chuk|czuk|yuk|ski|ska|sky|cki|cka|wicz|czyk|escu|eanu|ović|ovic|ević|"
+                               r"evic|shvili|adze|idze|yan|oglu|oğlu|opoulos|akis|idis|ovna|evna|ovich|evich)$")
+# Words after a name that only a person's take ("edwin choque is off sick", "dice que", "hat angerufen").
+PERSON_AFTER = regex.compile(
+    r"[ \t]+(?:is|was|will|would|has|had|said|says|told|asked|wants|thinks|called|replied|emailed|wrote|can't|"
+    r"cannot|won't|isn't|wasn't|doesn't|didn't|dice|dijo|ha|había|está|estaba|quiere|llamó|llama|tiene|viene|"
+    r"hat|ist|war|sagt|meint|kommt|a|est|dit|veut|vient|è|vuole|disse|diz|quer|ligou|tem|vai|zegt|heeft)\b")
 MONTHS = frozenset(fold(word) for word in """january february march april may june july august september october
 november december enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre januar
 februar märz juni juli oktober dezember janvier février mars avril mai juin juillet août septembre octobre
@@ -141,6 +157,7 @@ MAX_NAMES = 4
 COMMON = 4.0  # zipf at or above which a name is first an ordinary word ("will", "grace", "price")
 WORDLIKE = 3.0  # ... and at or above which a follower cannot vouch for such a lead
 FUNCTION_WORD = 6.5  # a word this common never leads a name ("Auf Mann"); "Will" (6.4) still may
+ANCHORED_LEAD = 4.5  # ... and below which a lower-case lead is a first name before a surname that is nothing else
 FOLLOWER_WORD = 3.5  # a word this common ends a name (unless it is among the commonest last names)
 
 
@@ -257,7 +274,11 @@ class Scan:
                     position += 1
                     continue
             if word.key in PARTICLES and word.case == "lower" and capitalised:
-                if position + 1 < len(self.words) and self.words[position + 1].case != "title":
+                beyond = position + 1  # past "van der", "de los"
+                while beyond < len(self.words) and beyond < position + 3 and self.words[beyond].key in PARTICLES \
+                        and self.words[beyond].case == "lower":
+                    beyond += 1
+                if beyond < len(self.words) and self.words[beyond].case != "title":
                     break  # "Si le DNS"
                 position += 1
                 continue
@@ -266,7 +287,7 @@ class Scan:
                 break
             if capitalised and not word.capitalised:
                 break
-            if not capitalised and (word.case != "lower" or not word.known):
+            if not capitalised and (word.case != "lower" or not (word.known or SURNAME_ENDING.search(word.key))):
                 break
             if word.word >= FOLLOWER_WORD and not (surname and (capitalised or count == 0)) \
                     and not (cued and count == 0 and word.case == "title" and word.word < FUNCTION_WORD):
@@ -345,13 +366,27 @@ class Scan:
                 or not self.vouched(word, follower)):
             return None  # "Will Smith", not "Will Price" nor "Compañía Aparicio"
         if not capitalised:  # lower case: a cue before it, or names that are not ordinary words
-            plain = word.word < 2.5 and follower.known and follower.word < 2.5 and word.info is not None \
-                and len(follower.key) >= 3 \
-                and word.info.first <= 2000 and follower.info is not None and 0 < (follower.info.last or 99999) <= 3000
-            surname = follower.info is not None and 0 < follower.info.last <= 5000 and follower.word < 2.5
-            if not (self.cued(word) or plain) or (word.word >= COMMON and not (self.cued(word) and surname)):
-                return None  # "gemma hughes" after a cue: an ordinary word, then a surname that is not one
+            return (index, index + count) if self.lower_case_name(word, follower, index + count) else None
         return index, index + count
+
+    def lower_case_name(self, word: Token, follower: Token, last: int) -> bool:
+        """A first name and a last name in lower case: after a cue; or neither an ordinary word ("maria
+        lopez"); or the last name one that is nothing else ("pilar vázquez", "jun mendoza"); or followed by
+        what a person does ("edwin choque is off sick"). Not "gemma hughes" after a cue: an ordinary word,
+        then a surname that is not one."""
+        first_rank = word.info.first if word.info is not None else 99999
+        last_rank = (follower.info.last or 99999) if follower.info is not None else 99999
+        plain = word.word < 2.5 and follower.known and follower.word < 2.5 and len(follower.key) >= 3 \
+            and first_rank <= 2000 and last_rank <= 3000
+        surname = last_rank <= 5000 and follower.word < 2.5
+        anchored = last_rank <= 1000 and follower.word < 1.0 and len(follower.key) >= 3 and follower.key.isalpha() \
+            and first_rank <= 1000 and word.word < ANCHORED_LEAD
+        unlisted = follower.info is None and SURNAME_ENDING.search(follower.key) is not None
+        acted = word.word < COMMON and first_rank <= 2000 and (last_rank <= 5000 and follower.word <= 4.5 or unlisted) \
+            and PERSON_AFTER.match(self.text, self.words[last].end) is not None
+        if anchored or acted:
+            return True
+        return (self.cued(word) or plain) and (word.word < COMMON or self.cued(word) and surname)
 
     def surname_first(self, index: int) -> tuple[int, int] | None:
         """"Zhang Wei", "Sharma, Priya", "GARCÍA, LAURA": a last name, then a first name, neither a word."""
