@@ -138,14 +138,12 @@ WORD = regex.compile(r"(?<![\p{L}\p{M}\d_])\p{L}[\p{L}\p{M}'’]+(?:[-‐]\p{L}[
 JOIN = regex.compile(r"[ \t\u00a0]+|[ \t]*\r?\n[ \t]*")
 COMMA = regex.compile(r"[\"']?[,;\t][\"']?")  # a CSV row: "Laura,Gómez", '"Laura","Gómez"' (prose: "Pascal, Perl")
 SURNAME_COMMA = regex.compile(r"[\"']? ?[,;\t] ?[\"']?")  # "Sharma, Priya"
-# Endings only surnames have (Ukrainian, Polish, Romanian, South Slavic, Georgian, Armenian, Turkish, Greek,
-# Russian): an unlisted lower-case word with one continues a name ("reunión con nataliia hrytsenko").
-SURNAME_ENDING = regex.compile(r"(?:enko|chuk|czuk|yuk|ski|ska|sky|cki|cka|wicz|czyk|escu|eanu|ović|ovic|ević|"
-                               r"evic|shvili|adze|idze|yan|oglu|oğlu|opoulos|akis|idis|ovna|evna|ovich|evich)$")
 # Words after a name that only a person's take ("edwin choque is off sick", "dice que", "hat angerufen").
 PERSON_AFTER = regex.compile(
     r"[ \t]+(?:is|was|will|would|has|had|said|says|told|asked|wants|thinks|called|replied|emailed|wrote|can't|"
-    r"cannot|won't|isn't|wasn't|doesn't|didn't|dice|dijo|ha|había|está|estaba|quiere|llamó|llama|tiene|viene|"
+    r"cannot|won't|isn't|wasn't|doesn't|didn't|takes|took|needs|knows|gets|got|sends|sent|handles|leads|joins|"
+    r"joined|left|owns|runs|should|could|might|must|"
+    r"dice|dijo|ha|había|está|estaba|quiere|llamó|llama|tiene|viene|"
     r"hat|ist|war|sagt|meint|kommt|a|est|dit|veut|vient|è|vuole|disse|diz|quer|ligou|tem|vai|zegt|heeft)\b")
 MONTHS = frozenset(fold(word) for word in """january february march april may june july august september october
 november december enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre januar
@@ -159,6 +157,12 @@ WORDLIKE = 3.0  # ... and at or above which a follower cannot vouch for such a l
 FUNCTION_WORD = 6.5  # a word this common never leads a name ("Auf Mann"); "Will" (6.4) still may
 ANCHORED_LEAD = 4.5  # ... and below which a lower-case lead is a first name before a surname that is nothing else
 FOLLOWER_WORD = 3.5  # a word this common ends a name (unless it is among the commonest last names)
+
+
+def unlisted(token: Token) -> bool:
+    """A lower-case word of four letters or more that neither the name list nor the word lists hold
+    ("urdangarin", "hrytsenko"): after a cue or before what a person does, a surname the list lacks."""
+    return token.info is None and len(token.key) >= 4 and token.key.isalpha()
 
 
 class Token(NamedTuple):
@@ -287,7 +291,7 @@ class Scan:
                 break
             if capitalised and not word.capitalised:
                 break
-            if not capitalised and (word.case != "lower" or not (word.known or SURNAME_ENDING.search(word.key))):
+            if not capitalised and (word.case != "lower" or not (word.known or unlisted(word))):
                 break
             if word.word >= FOLLOWER_WORD and not (surname and (capitalised or count == 0)) \
                     and not (cued and count == 0 and word.case == "title" and word.word < FUNCTION_WORD):
@@ -374,6 +378,8 @@ class Scan:
         lopez"); or the last name one that is nothing else ("pilar vázquez", "jun mendoza"); or followed by
         what a person does ("edwin choque is off sick"). Not "gemma hughes" after a cue: an ordinary word,
         then a surname that is not one."""
+        if word.key in PARTICLES:  # "ait effectué": a particle does not lead a name in lower case
+            return False
         first_rank = word.info.first if word.info is not None else 99999
         last_rank = (follower.info.last or 99999) if follower.info is not None else 99999
         plain = word.word < 2.5 and follower.known and follower.word < 2.5 and len(follower.key) >= 3 \
@@ -381,8 +387,8 @@ class Scan:
         surname = last_rank <= 5000 and follower.word < 2.5
         anchored = last_rank <= 1000 and follower.word < 1.0 and len(follower.key) >= 3 and follower.key.isalpha() \
             and first_rank <= 1000 and word.word < ANCHORED_LEAD
-        unlisted = follower.info is None and SURNAME_ENDING.search(follower.key) is not None
-        acted = word.word < COMMON and first_rank <= 2000 and (last_rank <= 5000 and follower.word <= 4.5 or unlisted) \
+        acted = word.word < COMMON and first_rank <= 2000 \
+            and (last_rank <= 5000 and follower.word <= 4.5 or unlisted(follower)) \
             and PERSON_AFTER.match(self.text, self.words[last].end) is not None
         if anchored or acted:
             return True
