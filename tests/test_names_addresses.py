@@ -121,6 +121,9 @@ def test_names_round_6(text, name):
     ("pls send to 112 welford gate, northampton nn1 4hy", "112 welford gate, northampton nn1 4hy"),
     ("Unit 5, Riverside Quay, Hull", "Unit 5, Riverside Quay"), ("Largo do Carmo 3", "Largo do Carmo 3"),
     ("Praza de María Pita 1, A Coruña", "Praza de María Pita 1"),
+    ("Address\nKorte Poten 4", "Korte Poten 4"), ("Our office: Laan van Meerdervoort 53.", "Laan van Meerdervoort 53"),
+    ("Rose Cottage, Bury Lane, Epping", "Rose Cottage, Bury Lane"),
+    ("Jan Pieterszoon Coenstraat 7", "Coenstraat 7"),  # a street, not a person followed by a number
 ])
 def test_addresses_round_6(text, address):
     assert address in found("address", text)

@@ -64,7 +64,8 @@ APART = ("straße|strasse|str\\.|allee|weg|platz|ring|gasse|damm|chaussee|ufer|k
 COMPOUND = "straße|strasse|str\\.|straat|gracht|gasse|allee|laan|plein|kade|singel|dijk|weg|platz"
 # A label that only an address follows, in a form or a message: the street after it needs no type word.
 ADDRESS_LABEL = (r"(?i:address|addr|dirección|direccion|domicilio(?:\s+fiscal)?|adresse|adres|indirizzo|anschrift|"
-                 r"wohnort|lieferadresse|morada|endereço|endereco|helbidea|adreça|ship\s+to|deliver\s+to)")
+                 r"wohnort|lieferadresse|morada|endereço|endereco|helbidea|adreça|ship\s+to|deliver\s+to|office|"
+                 r"oficina|sede|büro|bureau|ufficio|kantoor|location|ubicación|localização|visit\s+us\s+at)")
 # Months, days and words of time or of a document after "am", "im", "in der" (whole words: "Am Markt 3" is a
 # street, "Am März 3", "Im Kapitel 3" are not).
 NOT_A_STREET = ("jan|january|januar|janvier|feb|february|februar|mar|march|marzo|mars|märz|apr|april|abril|aprile|"
@@ -121,7 +122,15 @@ ADDRESS_PATTERN = regex.compile(rf"""
     | # a line that ends in a British postcode (outward and inward code): "The Old Rectory, Church Lane, Ashby LE65 1AB"
       (?:[\p{{L}}\d'’.\-\x20]{{1,40}},\s*){{0,3}}\p{{Lu}}[\p{{L}}'’.\-\x20]{{1,40}}\s{UK_POSTCODE}
     | # after an address label, any street and its number: "Adres: Neude 11", "address: damrak 1"
-      (?<={ADDRESS_LABEL}\s*[:：]\s*){ANY}(?:\s+{ANY}){{0,3}},?\s+{NUMBER}(?![\d.,:]\d)
+      (?<={ADDRESS_LABEL}(?:\s*[:：]\s*|[\x20\t]*\n\s*)){ANY}(?:\s+{ANY}){{0,3}},?\s+{NUMBER}(?![\d.,:]\d)
+    | # Dutch, type first ("Laan van Meerdervoort 53") or an adjective before the name ("Grote Markt 2")
+      (?:Laan|Plein|Kade|Singel|Dijk|Weg|Straat|Burgwal)\s+(?:van|op|aan|bij)\s+(?:de[nr]?\s+|het\s+|'t\s+)?{CAP}
+        (?:\s+{CAP}){{0,2}}\s+{NUMBER}(?![\d.,:]\d)
+    | (?:Grote|Kleine|Lange|Korte|Nieuwe|Oude|Hoge|Lage|Achter|Binnen|Buiten|Noorder|Zuider|Ooster|Wester)\s+{CAP}
+        \s+{NUMBER}(?![\d.,:]\d)
+    | # a British house's name before its street: "The Coach House, Mill Road", "Rose Cottage, Bury Lane"
+      (?:The\s+)?(?:{CAP}\s+){{0,2}}(?:House|Cottage|Cottages|Farm|Farmhouse|Lodge|Barn|Hall|Manor|Mill|Rectory|
+        Vicarage|Grange|Mansions|Chambers)\s*,\s+(?:{CAP}\s+){{1,3}}(?:{USPS})(?![\p{{L}}])
     | # compounds in any case: "keizersgracht 123", "friedrichstraße 43"
       \p{{L}}[\p{{L}}-]*(?i:{COMPOUND})\s+{NUMBER}(?![\d.,:]\d)
     )""", regex.V1 | regex.VERBOSE)

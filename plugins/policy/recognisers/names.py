@@ -151,6 +151,7 @@ februar märz juni juli oktober dezember janvier février mars avril mai juin ju
 novembre décembre gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre""".split())
 LIST_AFTER = regex.compile(r"\s*(?:,|and|y|e|und|et|&)\s+\p{Lu}")  # "Vaughn, Haney and Harrison": a firm
 ROMAN = regex.compile(r"[IVX]{1,4}")
+STREET_WORD = regex.compile(r"(?i)(?:straße|strasse|straat|gracht|gasse|allee|laan|plein|kade|singel|dijk|platz)$")
 MAX_NAMES = 4
 COMMON = 4.0  # zipf at or above which a name is first an ordinary word ("will", "grace", "price")
 WORDLIKE = 3.0  # ... and at or above which a follower cannot vouch for such a lead
@@ -289,8 +290,8 @@ class Scan:
             if word.key in TITLES or word.key in NOT_NAMES or word.key in MONTHS or word.case == "other" or (
                     COMPANY_AFTER.match(self.text, self.words[position - 1].end) or ROMAN.fullmatch(word.text)):
                 break
-            if capitalised and not word.capitalised:
-                break
+            if capitalised and not word.capitalised or STREET_WORD.search(word.text):
+                break  # "Jan Pieterszoon Coenstraat 7" is a street
             if not capitalised and (word.case != "lower" or not (word.known or unlisted(word))):
                 break
             if word.word >= FOLLOWER_WORD and not (surname and (capitalised or count == 0)) \
