@@ -98,6 +98,8 @@ def test_addresses_round_5(text, address):
     ("edwin choque dice que no llega", "edwin choque"),
     ("oksana tkachenko hat angerufen", "oksana tkachenko"),  # a surname the list lacks, then a verb
     ("parla amb iñaki urdangarin", "iñaki urdangarin"), ("ok so xabier arzalluz takes the call", "xabier arzalluz"),
+    ("pere navarro is on holiday till monday", "pere navarro"),  # a first name that is a word, a surname that is not
+    ("arnau vilaró lo revisa mañana", "arnau vilaró"),
     ("reunión con nataliia hrytsenko a las 5 ok?", "nataliia hrytsenko"),
     # more chat cues, fillers and articles ("frag mal", "fala com o")
     ("frag mal jakub mazurkiewicz", "jakub mazurkiewicz"), ("fala com o luís ferreira", "luís ferreira"),

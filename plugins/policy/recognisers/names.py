@@ -144,7 +144,8 @@ PERSON_AFTER = regex.compile(
     r"cannot|won't|isn't|wasn't|doesn't|didn't|takes|took|needs|knows|gets|got|sends|sent|handles|leads|joins|"
     r"joined|left|owns|runs|should|could|might|must|"
     r"dice|dijo|ha|había|está|estaba|quiere|llamó|llama|tiene|viene|"
-    r"hat|ist|war|sagt|meint|kommt|a|est|dit|veut|vient|è|vuole|disse|diz|quer|ligou|tem|vai|zegt|heeft)\b")
+    r"hat|ist|war|sagt|meint|kommt|a|est|dit|veut|vient|è|vuole|disse|diz|quer|ligou|tem|vai|zegt|heeft|"
+    r"(?:lo|se|me|te|nos)[ \t]+\p{L}{3,})\b")  # "… lo revisa mañana", "… se encarga"
 MONTHS = frozenset(fold(word) for word in """january february march april may june july august september october
 november december enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre januar
 februar märz juni juli oktober dezember janvier février mars avril mai juin juillet août septembre octobre
@@ -386,9 +387,10 @@ class Scan:
         plain = word.word < 2.5 and follower.known and follower.word < 2.5 and len(follower.key) >= 3 \
             and first_rank <= 2000 and last_rank <= 3000
         surname = last_rank <= 5000 and follower.word < 2.5
-        anchored = last_rank <= 1000 and follower.word < 1.0 and len(follower.key) >= 3 and follower.key.isalpha() \
-            and first_rank <= 1000 and word.word < ANCHORED_LEAD
-        acted = word.word < COMMON and first_rank <= 2000 \
+        strong = last_rank <= 1000 and follower.word < 1.0  # a surname that is nothing else
+        anchored = strong and len(follower.key) >= 3 and follower.key.isalpha() and first_rank <= 1000 \
+            and word.word < ANCHORED_LEAD
+        acted = (word.word < COMMON or strong and word.word < FUNCTION_WORD) and first_rank <= 2000 \
             and (last_rank <= 5000 and follower.word <= 4.5 or unlisted(follower)) \
             and PERSON_AFTER.match(self.text, self.words[last].end) is not None
         if anchored or acted:
