@@ -54,18 +54,23 @@ def ranked(path: Path) -> dict[str, int]:
     return best
 
 
-def dictionary(language: str) -> tuple[set[str], set[str]]:
-    """The dictionary's ordinary words (lower-case stems; German: also the capitalised stems its affix flags
-    mark as common nouns, which carry a lower-case flag: `Blume/Nm`, not `Maria/S`) and its proper names."""
+def dictionary_path(language: str) -> Path:
+    """The first of the language's hunspell dictionaries installed (`.dic`; its `.aff` beside it)."""
     for name in HUNSPELL[language]:
         path = Path("/usr/share/hunspell") / f"{name}.dic"
         if path.exists():
-            entries = [line.split("\t")[0].split(" ")[0].partition("/") for line in
-                       path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]]
-            lower = {fold(stem) for stem, _, flags in entries
-                     if stem[:1].islower() or (language == "de" and any(flag.islower() for flag in flags))}
-            return lower, {fold(stem) for stem, _, _ in entries if stem[:1].isupper()} - lower
+            return path
     sys.exit(f"hunspell dictionary for {language} missing: apt-get install hunspell-{language}")
+
+
+def dictionary(language: str) -> tuple[set[str], set[str]]:
+    """The dictionary's ordinary words (lower-case stems; German: also the capitalised stems its affix flags
+    mark as common nouns, which carry a lower-case flag: `Blume/Nm`, not `Maria/S`) and its proper names."""
+    entries = [line.split("\t")[0].split(" ")[0].partition("/") for line in
+               dictionary_path(language).read_text(encoding="utf-8", errors="replace").splitlines()[1:]]
+    lower = {fold(stem) for stem, _, flags in entries
+             if stem[:1].islower() or (language == "de" and any(flag.islower() for flag in flags))}
+    return lower, {fold(stem) for stem, _, _ in entries if stem[:1].isupper()} - lower
 
 
 def language_specific(form: str, language: str) -> bool:
@@ -85,20 +90,17 @@ def inflected(language: str, wanted: set[str], named: dict[str, int]) -> set[str
     affix rules; of a name ranked in the top 2,000 (`named`), only a form particular to the language (a rare
     verb form or one set apart by its accent, "sarà", does not make "Sara" a word). Catalan makes 181 million
     forms: streamed."""
-    for name in HUNSPELL[language]:
-        path = Path("/usr/share/hunspell") / f"{name}.dic"
-        if path.exists():
-            forms: set[str] = set()
-            with subprocess.Popen(["unmunch", str(path), str(path.with_suffix(".aff"))], stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, encoding="utf-8", errors="replace") as process:
-                assert process.stdout is not None
-                for line in process.stdout:
-                    form = line.rstrip("\n")
-                    if form[:1].islower() and (key := fold(form)) in wanted and key not in forms and (
-                            named.get(key, MAX_RANK) > 2000 or form == key and language_specific(form, language)):
-                        forms.add(key)
-            return forms
-    sys.exit(f"hunspell dictionary for {language} missing: apt-get install hunspell-{language}")
+    path = dictionary_path(language)
+    forms: set[str] = set()
+    with subprocess.Popen(["unmunch", str(path), str(path.with_suffix(".aff"))], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, encoding="utf-8", errors="replace") as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            form = line.rstrip("\n")
+            if form[:1].islower() and (key := fold(form)) in wanted and key not in forms and (
+                    named.get(key, MAX_RANK) > 2000 or form == key and language_specific(form, language)):
+                forms.add(key)
+    return forms
 
 
 def is_word(token: str, stems: set[str]) -> bool:

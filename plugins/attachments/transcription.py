@@ -86,11 +86,12 @@ def _edits(word: str, target: str = "zero") -> int:
 
 
 def _zeros(glued: re.Match) -> str:
-    words = re.split(r"([ \-])", glued.group(0))
-    heard = [word if separator else ("0" if _edits(word) <= 2 else None)
-             for word, separator in ((word, word in (" ", "-")) for word in words)]
-    kept = next((index for index, word in enumerate(heard) if word is None), len(heard))
-    return "".join(str(word) for word in heard[:kept]) + "".join(words[kept:])
+    parts = re.split(r"([ \-])", glued.group(0))  # words at even places, their separators between
+    for index in range(0, len(parts), 2):
+        if _edits(parts[index]) > 2:
+            break
+        parts[index] = "0"
+    return "".join(parts)
 
 
 def as_written(text: str) -> str:

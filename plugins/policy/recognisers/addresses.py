@@ -83,8 +83,9 @@ PREPOSITION = (r"(?:(?i:an\s+der|an\s+den|(?<!\b[Ii]\s)am(?!\s+(?i:at|in|on|the|
 # \s+ (not " "): the pattern is VERBOSE
 OF = r"(?:(?:de|del|de\s+la|de\s+los|de\s+las|dei|degli|della|delle|di|da|du|des|do|dos|das|de\s+l'|d'|l')\s*)"
 
-UK_POSTCODE = r"(?-i:[A-Z]{1,2}\d[A-Z\d]?\x20?\d[A-Z]{2})(?![\p{L}\d])"
-UK_POSTCODE_ANY_CASE = r"[A-Za-z]{1,2}\d[A-Za-z\d]?\x20?\d[A-Za-z]{2}(?![\p{L}\d])"
+POSTCODE_GB = r"[A-Z]{1,2}\d[A-Z\d]?\x20?\d[A-Z]{2}(?![\p{L}\d])"  # outward and inward code: "LE65 1AB"
+UK_POSTCODE = rf"(?-i:{POSTCODE_GB})"
+UK_POSTCODE_ANY_CASE = rf"(?i:{POSTCODE_GB})"
 
 ADDRESS_PATTERN = regex.compile(rf"""
     (?<![\p{{L}}\d])(?:
@@ -168,8 +169,8 @@ gate room floor level platform terminal table desk stage hall booth aisle row se
 slide section chapter building block lab office suite unit box pier dock bay zone area track round version episode
 season lesson task ticket item question minute hour sala planta puerta andén anden aula mesa piso despacho módulo modulo
 nave capítulo capitulo paso página pagina tema lección leccion salle étage etage porte bureau chapitre stanza piano
-porta binario ufficio capitolo raum etage tür gleis halle büro zimmer tisch bahnsteig kapitel seite kamer verdieping
-poort perron lokaal pagina hoofdstuk
+porta binario ufficio capitolo raum tür gleis halle büro zimmer tisch bahnsteig kapitel seite kamer verdieping
+poort perron lokaal hoofdstuk
 """.split())
 
 # English -ring words are not German streets ("Spring 2025", "Monitoring 3").
@@ -198,8 +199,8 @@ class Addresses:
             yield match.span()
         for cue in finditer(WHERE, text, deadline):
             street = WHERE_STREET.match(text, cue.end())
-            words = regex.findall(r"(?<!\d)\p{L}+(?!\d)", street[0]) if street else []  # not a postcode's "1ab"
-            if street and (street["postcode"] or not any(word.casefold() in NOT_IN_STREET for word in words)):
+            if street and (street["postcode"] or not any(  # words glued to digits are a postcode's ("1ab")
+                    word.casefold() in NOT_IN_STREET for word in regex.findall(r"(?<!\d)\p{L}+(?!\d)", street[0]))):
                 yield street.span()
         for start, end, _ in cells_under(text, ADDRESS_COLUMNS, deadline):
             if CELL_ADDRESS.fullmatch(text, start, end):

@@ -395,7 +395,8 @@ class Scan:
             and PERSON_AFTER.match(self.text, self.words[last].end) is not None
         if anchored or acted:
             return True
-        return (self.cued(word) or plain) and (word.word < COMMON or self.cued(word) and surname)
+        cued = self.cued(word)
+        return (cued or plain) and (word.word < COMMON or cued and surname)
 
     def surname_first(self, index: int) -> tuple[int, int] | None:
         """"Zhang Wei", "Sharma, Priya", "GARCÍA, LAURA": a last name, then a first name, neither a word."""
